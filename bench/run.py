@@ -1,0 +1,137 @@
+"""`make bench`: how long each notebook takes and how fast each experiment answers.
+
+Runs every notebook of ``_toc.yml`` serially, as a reader's Restart & Run All would (a fresh kernel, the
+book's static mode so every experiment's update function runs over its whole grid), and records:
+
+- the wall time of each notebook (kernel start included), against the 60 s budget (30 s aim);
+- for each experiment, the median and worst time of one update (the function plus serialising its
+  figure), against the 100 ms budget;
+- from-scratch kernels against their torch equivalents, from ``bench/kernels.py``.
+
+Writes ``bench/results.md`` (and ``bench/results.json``) and prints the table. Usage:
+``python bench/run.py [substring ...]`` to run only the notebooks whose path contains a substring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_BUDGET_S, NOTEBOOK_AIM_S, UPDATE_BUDGET_MS = 60.0, 30.0, 100.0
+
+
+def toc_notebooks() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").is_file()]
+
+
+def run_notebook(path: Path, log: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    os.environ.update({"LESSONS_STATIC": "1", "LESSONS_BENCH_LOG": str(log), "LESSONS_BENCH_NOTEBOOK": path.name})
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def verdict(value: float, budget: float, aim: float | None = None) -> str:
+    if value > budget:
+        return "OVER BUDGET"
+    if aim is not None and value > aim:
+        return "ok (above the aim)"
+    return "ok"
+
+
+def main(patterns: list[str]) -> int:
+    notebooks = [p for p in toc_notebooks() if not patterns or any(s in str(p) for s in patterns)]
+    rows, experiments, failed = [], [], False
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "experiments.jsonl"
+        for path in notebooks:
+            rel = path.relative_to(ROOT)
+            try:
+                seconds = run_notebook(path, log)
+            except Exception as exc:  # keep measuring the others, report the failure
+                print(f"{rel}: FAILED ({type(exc).__name__})", file=sys.stderr)
+                rows.append({"notebook": str(rel), "seconds": None, "status": "FAILED"})
+                failed = True
+                continue
+            status = verdict(seconds, NOTEBOOK_BUDGET_S, NOTEBOOK_AIM_S)
+            rows.append({"notebook": str(rel), "seconds": round(seconds, 1), "status": status})
+            print(f"{rel}: {seconds:.1f} s", flush=True)
+        if log.exists():
+            experiments = [json.loads(line) for line in log.read_text().splitlines()]
+    kernels = []
+    kernels_file = ROOT / "bench" / "kernels.py"
+    if kernels_file.exists() and not patterns:
+        sys.path.insert(0, str(kernels_file.parent))
+        import kernels as kernel_bench
+
+        kernels = kernel_bench.run()
+    write_report(rows, experiments, kernels)
+    return 1 if failed else 0
+
+
+def write_report(rows, experiments, kernels) -> None:
+    import torch
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch "
+        f"{torch.__version__} ({torch.get_num_threads()} threads); written by `make bench` on "
+        f"{time.strftime('%Y-%m-%d %H:%M')}.",
+        "",
+        f"## Notebooks (Restart & Run All, serial; budget {NOTEBOOK_BUDGET_S:.0f} s, aim {NOTEBOOK_AIM_S:.0f} s)",
+        "",
+        "| notebook | seconds | verdict |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| {r['notebook']} | {r['seconds'] if r['seconds'] is not None else '-'} | {r['status']} |" for r in rows]
+    done = [r["seconds"] for r in rows if r["seconds"] is not None]
+    lines += [f"| **total** | {sum(done):.1f} | {verdict(sum(done), 600)} (book budget 600 s) |", ""]
+    lines += [
+        f"## Experiments (one update = the function plus serialising its figure; budget {UPDATE_BUDGET_MS:.0f} ms median)",
+        "",
+        "| notebook | experiment | updates | median ms | worst ms | verdict |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {e['notebook']} | {e['experiment']} | {e['updates']} | {e['median_ms']:.1f} | {e['max_ms']:.1f} | "
+        f"{verdict(e['median_ms'], UPDATE_BUDGET_MS)} |"
+        for e in experiments
+    ]
+    if kernels:
+        lines += ["", "## From scratch against torch (CPU, median of repeated runs; budget: within 2x)", "",
+                  "| computation | from scratch ms | torch ms | ratio | verdict |", "|---|---:|---:|---:|---|"]
+        lines += [f"| {k['name']} | {k['scratch_ms']:.2f} | {k['torch_ms']:.2f} | {k['ratio']:.2f}x | "
+                  f"{verdict(k['ratio'], 2.0)} |" for k in kernels]
+    text = "\n".join(lines) + "\n"
+    (ROOT / "bench" / "results.md").write_text(text)
+    results = {"notebooks": rows, "experiments": experiments, "kernels": kernels}
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1))
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,162 @@
+"""The built book in headless Chromium with the network blocked.
+
+Every page in ``_toc.yml`` is served from 127.0.0.1 and opened with every non-loopback request aborted.
+A page fails on any failed or external request, any JavaScript error, math left untypeset, a plotly
+figure that did not draw, or a slider that does not change its figure.
+
+Needs a built book (``make book``) and Debian's ``chromium``. Without them the tests skip, unless
+``LESSONS_REQUIRE_BROWSER=1`` (set by CI), which turns a skip into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+BENIGN_CONSOLE = ("Got invalid theme mode",)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def toc_pages() -> list[str]:
+    """Every page of the table of contents, as paths of built HTML files."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return [f"{Path(f).with_suffix('')}.html" for f in files]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("LESSONS_REQUIRE_BROWSER", "") not in ("", "0"):
+        pytest.fail(f"{reason} (LESSONS_REQUIRE_BROWSER is set, so this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server():
+    if not (HTML / "index.html").is_file():
+        _unavailable("no built book in _build/html: run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        _unavailable("chromium is not installed (Debian: apt-get install chromium); browser test skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def test_toc_pages_exist():
+    if not (HTML / "index.html").is_file():
+        _unavailable("no built book in _build/html: run `make book` first")
+    missing = [p for p in toc_pages() if not (HTML / p).is_file()]
+    assert not missing, f"pages in _toc.yml missing from the built book: {missing}"
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page(page, server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page_obj = context.new_page()
+    problems: list[str] = []
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            problems.append(f"external request blocked: {r.request.url}")
+            r.abort()
+
+    page_obj.route("**/*", route)
+    page_obj.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page_obj.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    page_obj.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    page_obj.on(
+        "console",
+        lambda m: m.type == "error"
+        and not any(b in m.text for b in BENIGN_CONSOLE)
+        and problems.append(f"console error: {m.text}"),
+    )
+
+    page_obj.goto(f"{server}/{page}", wait_until="load")
+    page_obj.wait_for_load_state("networkidle")
+
+    math_sources = page_obj.locator("span.math, div.math").count()
+    if math_sources:
+        page_obj.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+        page_obj.evaluate("MathJax.startup.promise")
+        typeset = page_obj.locator("mjx-container").count()
+        assert typeset >= math_sources, f"{page}: {math_sources} math elements but {typeset} typeset"
+        errors = page_obj.locator("mjx-merror").count()
+        assert errors == 0, f"{page}: {errors} MathJax errors"
+
+    plots = page_obj.locator(".plotly-graph-div")
+    for i in range(plots.count()):
+        plot = plots.nth(i)
+        plot.scroll_into_view_if_needed()
+        assert plot.locator("svg.main-svg").count() > 0, f"{page}: plotly figure {i} did not draw"
+        _check_slider(page, plot, i)
+
+    assert not problems, f"{page}:\n" + "\n".join(problems)
+    context.close()
+
+
+def _check_slider(page: str, plot, i: int) -> None:
+    has_slider = plot.evaluate("gd => (gd._fullLayout.sliders || []).length > 0")
+    if not has_slider:
+        return
+    before = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
+    rail = plot.locator(".slider-rail-touch-rect").first
+    box = rail.bounding_box()
+    assert box is not None, f"{page}: slider of figure {i} is not visible"
+    # Click the far end of the rail, or the start if the figure already starts at the far end.
+    steps = plot.evaluate("gd => gd._fullLayout.sliders[0].steps.length")
+    x = box["x"] + (box["width"] - 3 if before[0] < steps - 1 else 3)
+    plot.page.mouse.click(x, box["y"] + box["height"] / 2)
+    plot.page.wait_for_timeout(400)
+    after = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
+    assert after[0] != before[0], f"{page}: moving the slider of figure {i} did not change its step"
+    assert after[1] != before[1], f"{page}: moving the slider of figure {i} did not change what is drawn"
