@@ -411,6 +411,37 @@ def _cut(idx: np.ndarray, f: np.ndarray):
     return idx[:n_train], idx[n_train : n_train + n_val], idx[n_train + n_val :]
 
 
+def batches(n: int, batch_size: int, *, rng: np.random.Generator | None = None, drop_last: bool = False):
+    """Yield index arrays that cover ``range(n)`` in mini-batches of ``batch_size``.
+
+    With ``rng`` the order is shuffled by that generator (a new permutation on every call, i.e. every
+    epoch); without it the order is 0..n-1. The last batch is smaller when ``batch_size`` does not
+    divide ``n``, unless ``drop_last``. So an epoch has ceil(n / batch_size) iterations: 10,000 samples
+    in batches of 100 give 100 iterations.
+    """
+    n = _check_n("batches", n)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batches: batch_size is {batch_size!r}; expected a positive integer")
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        yield order[start : start + batch_size]
+
+
+def kfold(n: int, k: int = 5, *, rng: np.random.Generator | None = None):
+    """Yield ``(train_idx, val_idx)`` for k-fold cross-validation over ``range(n)``.
+
+    Every index is in exactly one validation fold; fold sizes differ by at most one. ``rng`` shuffles
+    the indices first (recommended unless the data order is already random).
+    """
+    n = _check_n("kfold", n)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
+        raise ValueError(f"kfold: k is {k!r}; expected an integer between 2 and n = {n}")
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for val in np.array_split(order, k):
+        yield np.setdiff1d(order, val, assume_unique=True), val
+
+
 # ------------------------------------------------------------------------------------------ by name
 
 _TABLES = {"employee_bonus": employee_bonus, "insurance": insurance, "century": century}

@@ -166,3 +166,29 @@ def test_load_dataset_by_name():
     assert data.load_dataset("iris").X.shape == (150, 4)
     with pytest.raises(ValueError, match=r"load_dataset: name 'irises' is unknown \(did you mean 'iris'\?\)"):
         data.load_dataset("irises")
+
+
+def test_batches_cover_every_index_once_per_epoch():
+    rng = np.random.default_rng(0)
+    epoch1 = list(data.batches(10_000, 100, rng=rng))
+    assert len(epoch1) == 100 and all(len(b) == 100 for b in epoch1)
+    assert sorted(np.concatenate(epoch1)) == list(range(10_000))
+    epoch2 = np.concatenate(list(data.batches(10_000, 100, rng=rng)))
+    assert not np.array_equal(np.concatenate(epoch1), epoch2), "each epoch should reshuffle"
+    assert [len(b) for b in data.batches(10, 4)] == [4, 4, 2]
+    assert [len(b) for b in data.batches(10, 4, drop_last=True)] == [4, 4]
+    np.testing.assert_array_equal(next(data.batches(5, 5)), np.arange(5))
+    with pytest.raises(ValueError, match="batches: batch_size is 0; expected a positive integer"):
+        next(data.batches(10, 0))
+
+
+def test_kfold_partitions_the_data():
+    folds = list(data.kfold(103, 5, rng=np.random.default_rng(1)))
+    assert len(folds) == 5
+    vals = np.concatenate([v for _, v in folds])
+    assert sorted(vals) == list(range(103))
+    assert {len(v) for _, v in folds} == {20, 21}
+    for train, val in folds:
+        assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 103
+    with pytest.raises(ValueError, match="kfold: k is 1; expected an integer between 2 and n = 10"):
+        next(data.kfold(10, 1))
