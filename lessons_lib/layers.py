@@ -47,7 +47,7 @@ from lessons_lib.activations import (
     tanh,
     tanh_grad,
 )
-from lessons_lib.losses import cross_entropy, mse
+from lessons_lib.losses import bce_with_logits, cross_entropy, mse
 
 __all__ = [
     "SGD",
@@ -302,6 +302,38 @@ class SoftmaxCrossEntropy:
 
     def __repr__(self) -> str:
         return "SoftmaxCrossEntropy()"
+
+
+class BCEWithLogitsLoss:
+    """Mean binary cross-entropy of sigmoid(logits) against 0/1 targets, as one loss layer.
+
+    As with softmax, fusing the sigmoid into the loss gives a stable value and a simple gradient:
+    dL/dlogits = (sigmoid(logits) - y) / N. Shapes: logits and targets both (N,) or both (N, 1).
+    """
+
+    def __init__(self):
+        self._probs = self._targets = None
+
+    def forward(self, logits: np.ndarray, targets: np.ndarray) -> float:
+        logits = np.asarray(logits)
+        targets = np.asarray(targets, dtype=logits.dtype)
+        if logits.shape != targets.shape:
+            raise ValueError(f"BCEWithLogitsLoss: logits have shape {logits.shape} but targets have shape {targets.shape}")
+        loss = float(bce_with_logits(logits, targets, reduction="mean"))  # also checks targets lie in [0, 1]
+        self._probs, self._targets = sigmoid(logits), targets
+        return loss
+
+    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        """Returns dL/dlogits, the shape of the logits."""
+        if self._probs is None:
+            raise RuntimeError("BCEWithLogitsLoss.backward called before forward")
+        return (self._probs - self._targets) * (grad_out / self._targets.size)
+
+    def __call__(self, logits, targets) -> float:
+        return self.forward(logits, targets)
+
+    def __repr__(self) -> str:
+        return "BCEWithLogitsLoss()"
 
 
 class MSELoss:
