@@ -51,7 +51,8 @@ test-lib: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser -q -n $(NB_WORKERS)
 
 test-notebooks: $(STAMP)
-	LESSONS_STATIC=1 LESSONS_THREADS=1 $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+	LESSONS_STATIC=1 LESSONS_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	    $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 	    -n $(NB_WORKERS) --dist loadfile -q book
 
 test-browser: $(STAMP)

@@ -70,7 +70,7 @@ def get_device(name: str | None = None):
 
 
 def set_threads(n: int | None = None) -> int:
-    """Set the number of torch CPU threads and return it.
+    """Set the number of CPU threads for torch and for NumPy/scikit-learn's BLAS, and return it.
 
     ``n`` defaults to ``LESSONS_THREADS`` when set, otherwise torch's own default is kept.
     """
@@ -89,6 +89,12 @@ def set_threads(n: int | None = None) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{source} is {n!r}; expected a positive integer")
     torch.set_num_threads(n)
+    try:  # NumPy's and scikit-learn's BLAS/OpenMP pools oversubscribe the cores just like torch's
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it only torch is limited
+        pass
     return n
 
 

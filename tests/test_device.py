@@ -73,3 +73,19 @@ def test_gpu_policy_places_tensors_on_cuda(monkeypatch):
     x = dev.to_device(np.ones((4, 4)))
     assert x.device.type == "cuda"
     assert torch.allclose((x @ x).cpu(), torch.full((4, 4), 4.0))
+
+
+def test_thread_policy_also_limits_blas(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv(dev.THREADS_ENV, "1")
+        dev.set_threads()
+        pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert pools and all(p["num_threads"] == 1 for p in pools)
+    finally:
+        torch.set_num_threads(before)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(before)
