@@ -150,12 +150,13 @@ def _check_slider(page: str, plot, i: int) -> None:
         return
     before = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
     rail = plot.locator(".slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     assert box is not None, f"{page}: slider of figure {i} is not visible"
     # Click the far end of the rail, or the start if the figure already starts at the far end.
     steps = plot.evaluate("gd => gd._fullLayout.sliders[0].steps.length")
-    x = box["x"] + (box["width"] - 3 if before[0] < steps - 1 else 3)
-    plot.page.mouse.click(x, box["y"] + box["height"] / 2)
+    x = box["width"] - 2 if before[0] < steps - 1 else 2
+    rail.click(position={"x": x, "y": box["height"] / 2})
     plot.page.wait_for_timeout(400)
     after = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
     assert after[0] != before[0], f"{page}: moving the slider of figure {i} did not change its step"
