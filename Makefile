@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # Notebooks run in parallel under nbval: one torch thread each (2 x 2 threads slow training 4x on 2 cores).
 NB_WORKERS ?= 2
 # This machine's pip configuration lists local indexes that do not exist: drop pip's warnings about them.
-PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: help install book test test-lib test-notebooks test-browser lint lab serve bench clean distclean
 
