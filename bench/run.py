@@ -81,18 +81,19 @@ def main(patterns: list[str]) -> int:
             print(f"{rel}: {seconds:.1f} s", flush=True)
         if log.exists():
             experiments = [json.loads(line) for line in log.read_text().splitlines()]
-    kernels = []
+    kernels, training = [], []
     kernels_file = ROOT / "bench" / "kernels.py"
     if kernels_file.exists() and not patterns:
         sys.path.insert(0, str(kernels_file.parent))
         import kernels as kernel_bench
 
         kernels = kernel_bench.run()
-    write_report(rows, experiments, kernels)
+        training = kernel_bench.digits_training()
+    write_report(rows, experiments, kernels, training)
     return 1 if failed else 0
 
 
-def write_report(rows, experiments, kernels) -> None:
+def write_report(rows, experiments, kernels, training=()) -> None:
     import torch
 
     lines = [
@@ -126,9 +127,14 @@ def write_report(rows, experiments, kernels) -> None:
                   "| computation | from scratch ms | torch ms | ratio | verdict |", "|---|---:|---:|---:|---|"]
         lines += [f"| {k['name']} | {k['scratch_ms']:.2f} | {k['torch_ms']:.2f} | {k['ratio']:.2f}x | "
                   f"{verdict(k['ratio'], 2.0)} |" for k in kernels]
+    if training:
+        lines += ["", "## Training to an accuracy goal (8x8 digits, test split)", "",
+                  "| run | seconds of training | epochs | test accuracy | verdict |", "|---|---:|---:|---:|---|"]
+        lines += [f"| {t['name']} | {t['seconds']:.2f} | {t['epochs']} | {t['accuracy']:.3f} | "
+                  f"{verdict(t['seconds'], t['budget_s'])} (budget {t['budget_s']:.0f} s) |" for t in training]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)
-    results = {"notebooks": rows, "experiments": experiments, "kernels": kernels}
+    results = {"notebooks": rows, "experiments": experiments, "kernels": kernels, "training": list(training)}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1))
     print("\n" + text)
 
