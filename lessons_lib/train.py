@@ -105,7 +105,8 @@ def evaluate(model, loader, loss_fn, metric: Callable | None = accuracy, device=
 
 def fit(model: torch.nn.Module, train_loader, *, loss_fn, optimizer, epochs: int, val_loader=None,
         metric: Callable | None = accuracy, scheduler=None, patience: int | None = None,
-        clip_grad_norm: float | None = None, device=None, desc: str = "training") -> History:
+        clip_grad_norm: float | None = None, on_epoch_end: Callable | None = None, device=None,
+        desc: str = "training") -> History:
     """Train ``model`` and return its :class:`History`.
 
     loss_fn:        e.g. ``nn.CrossEntropyLoss()``; called as ``loss_fn(model(x), y)``.
@@ -115,6 +116,8 @@ def fit(model: torch.nn.Module, train_loader, *, loss_fn, optimizer, epochs: int
     patience:       early stopping: stop after this many epochs without a lower validation loss and
                     restore the best epoch's weights (needs ``val_loader``).
     clip_grad_norm: clip the gradients' global norm before each step.
+    on_epoch_end:   called as ``on_epoch_end(epoch, model)`` after each epoch (1-based), e.g. to record
+                    predictions for a figure.
     A loss that becomes inf or nan stops training (``history.diverged``) instead of raising.
     """
     if not isinstance(epochs, int) or epochs < 1:
@@ -158,15 +161,17 @@ def fit(model: torch.nn.Module, train_loader, *, loss_fn, optimizer, epochs: int
                 history.val_metric.append(val_score)
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{total / count:.4f}", val_loss=f"{val_loss:.4f}")
-            if patience is not None:
-                if val_loss < best_loss:
-                    best_loss, waited, history.best_epoch = val_loss, 0, history.epochs
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        history.stopped_early = True
-                        break
+        if on_epoch_end is not None:
+            on_epoch_end(history.epochs, model)
+        if patience is not None:
+            if history.val_loss[-1] < best_loss:
+                best_loss, waited, history.best_epoch = history.val_loss[-1], 0, history.epochs
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                waited += 1
+                if waited >= patience:
+                    history.stopped_early = True
+                    break
         if scheduler is not None:
             scheduler.step()
     if best_state is not None:

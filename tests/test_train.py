@@ -129,3 +129,12 @@ def test_fit_runs_on_cuda():
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     history = fit(model, train, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=3, val_loader=val)
     assert next(model.parameters()).device.type == "cuda" and history.val_metric[-1] > 0.8
+
+
+def test_on_epoch_end_is_called_after_every_epoch():
+    train, val, _ = digits_loaders()
+    model = nn.Sequential(nn.Linear(64, 10))
+    seen = []
+    fit(model, train, loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=3,
+        val_loader=val, on_epoch_end=lambda epoch, m: seen.append((epoch, m is model)), device="cpu")
+    assert seen == [(1, True), (2, True), (3, True)]
