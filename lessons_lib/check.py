@@ -124,6 +124,29 @@ def compare(
     return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
 
 
+def same_values(a, b, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+    """True when ``a`` and ``b`` (numbers, arrays, lists or torch tensors) have one shape and close values.
+
+    Never raises: anything that is not numeric counts as different. Checkers use it inside hints.
+    """
+    try:
+        a = np.asarray(_to_numpy(a), dtype=float)
+        b = np.asarray(_to_numpy(b), dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def as_arrays(got, n: int) -> list[np.ndarray] | None:
+    """The reader's answer as a list of ``n`` float arrays, or None when it is not a tuple/list of n array-likes."""
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        return None
+    try:
+        return [np.asarray(_to_numpy(g), dtype=float) for g in got]
+    except (TypeError, ValueError):
+        return None
+
+
 def _numeric_difference(got, expected, rtol, atol) -> str | None:
     try:
         g = np.asarray(_to_numpy(got), dtype=float)

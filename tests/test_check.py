@@ -97,3 +97,16 @@ def test_show_returns_highlightable_source():
 def test_show_rejects_objects_without_source():
     with pytest.raises(TypeError, match="show: cannot find the source of 3"):
         show(3)
+
+
+def test_same_values_and_as_arrays():
+    import torch
+
+    from lessons_lib.check import as_arrays, same_values
+
+    assert same_values([1.0, 2.0], np.array([1.0, 2.0 + 1e-9])) and same_values(torch.tensor([1.0]), [1.0])
+    assert not same_values([1.0, 2.0], [1.0, 2.1]) and not same_values([1.0], [[1.0]]) and not same_values("x", [1.0])
+    assert not same_values([0.0], [1e-10], atol=1e-12)
+    parts = as_arrays((torch.tensor([1.0]), [2.0, 3.0]), 2)
+    assert [p.tolist() for p in parts] == [[1.0], [2.0, 3.0]]
+    assert as_arrays([1.0], 2) is None and as_arrays(np.zeros(2), 2) is None and as_arrays(("a", [1]), 2) is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..check import FAILED, CheckResult, compare
+from ..check import FAILED, CheckResult, compare, same_values
 
 __all__ = [
     "check_derivative",
@@ -25,12 +25,7 @@ __all__ = [
 
 
 def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-        b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 # ----------------------------------------------------------------------------------------------- matmul

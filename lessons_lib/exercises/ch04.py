@@ -13,19 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import sigmoid, softmax
-from ..check import CheckResult, compare
+from ..check import CheckResult, compare, same_values
 
 __all__ = ["check_forward_pass", "check_softmax", "forward_pass_reference", "softmax_reference"]
 
 
 def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    """True when ``a`` can be read as an array of b's shape with the same values (nan never matches)."""
-    try:
-        a = np.asarray(a, dtype=float)
-        b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 # ------------------------------------------------------------------------------------------------ softmax

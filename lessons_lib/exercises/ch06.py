@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..check import CheckResult, compare
+from ..check import CheckResult, as_arrays, compare, same_values
 
 __all__ = [
     "check_linear_backward",
@@ -23,29 +23,14 @@ __all__ = [
 
 
 def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-        b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-
-
-def _as_parts(got, n: int):
-    """The reader's answer as a list of n float arrays, or None when it is not n array-likes."""
-    if not isinstance(got, (tuple, list)) or len(got) != n:
-        return None
-    try:
-        return [np.asarray(g, dtype=float) for g in got]
-    except (TypeError, ValueError):
-        return None
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 def _compare_parts(names: tuple[str, ...]):
     """A compare_fn that checks a tuple of arrays part by part and names the first part that is wrong."""
 
     def compare_fn(got, expected):
-        parts = _as_parts(got, len(names))
+        parts = as_arrays(got, len(names))
         if parts is None:
             kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) else type(got).__name__
             return f"got {kind}, expected a tuple of {len(names)} arrays ({', '.join(names)})"
@@ -84,7 +69,7 @@ def _linear_cases(seed: int = 6) -> list[dict]:
 
 
 def _linear_hint(case, got, expected):
-    parts = _as_parts(got, 3)
+    parts = as_arrays(got, 3)
     if parts is None:
         return "return the three gradients as a tuple, in this order: `return dx, dW, db`"
     x, W, grad_out = case["x"], case["W"], case["grad_out"]
@@ -175,7 +160,7 @@ def _mlp_cases(seed: int = 60) -> list[dict]:
 
 
 def _mlp_hint(case, got, expected):
-    parts = _as_parts(got, 4)
+    parts = as_arrays(got, 4)
     if parts is None:
         return "return the four gradients as a tuple, in this order: `return dW1, db1, dW2, db2`"
     n = len(case["X"])

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..check import CheckResult, compare
+from ..check import CheckResult, compare, same_values
 from ..gd import linreg_mse_grad
 
 __all__ = [
@@ -25,12 +25,7 @@ __all__ = [
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-        b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 # ---------------------------------------------------------------------------------------------- gd step

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..check import FAILED, CheckResult, compare
+from ..check import FAILED, CheckResult, compare, same_values
 
 __all__ = ["check_grad_of", "check_manual_sgd_step", "grad_of_reference", "manual_sgd_step_reference"]
 
@@ -24,12 +24,7 @@ def _torch():
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    try:
-        a = np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a, dtype=float)
-        b = np.asarray(b.detach().cpu().numpy() if hasattr(b, "detach") else b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 # ------------------------------------------------------------------------------------ manual SGD step

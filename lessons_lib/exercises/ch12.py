@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..check import CheckResult, compare
+from ..check import CheckResult, as_arrays, compare, same_values
 
 __all__ = [
     "adam_step_reference",
@@ -22,27 +22,12 @@ __all__ = [
 
 
 def _close(a, b, rtol=1e-6, atol=1e-12) -> bool:
-    try:
-        a = np.asarray(a, dtype=float)
-        b = np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-
-
-def _tuple_of(got, n: int):
-    """The reader's result as n float arrays, or None when it is not a tuple of n array-likes."""
-    if not isinstance(got, (tuple, list)) or len(got) != n:
-        return None
-    try:
-        return [np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=float) for x in got]
-    except (TypeError, ValueError):
-        return None
+    return same_values(a, b, rtol=rtol, atol=atol)
 
 
 def _compare_parts(names: tuple[str, ...]):
     def compare_fn(got, expected) -> str | None:
-        parts = _tuple_of(got, len(names))
+        parts = as_arrays(got, len(names))
         if parts is None:
             return f"got {type(got).__name__} {got!r:.80}, expected a tuple ({', '.join(names)})"
         problems = []
@@ -80,7 +65,7 @@ def _momentum_cases(seed: int = 12) -> list[dict]:
 
 
 def _momentum_hint(case, got, expected):
-    parts = _tuple_of(got, 2)
+    parts = as_arrays(got, 2)
     if parts is None:
         return "return two arrays: `return new_theta, new_buf`"
     theta_got, buf_got = parts
@@ -140,7 +125,7 @@ def _adam_cases(seed: int = 12) -> list[dict]:
 
 
 def _adam_hint(case, got, expected):
-    parts = _tuple_of(got, 3)
+    parts = as_arrays(got, 3)
     if parts is None:
         return "return three arrays: `return new_theta, new_m, new_v`"
     theta_got, m_got, v_got = parts
