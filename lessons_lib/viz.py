@@ -53,6 +53,9 @@ class BookRenderer(MimetypeRenderer):
     """
 
     def to_mimebundle(self, fig_dict):
+        # A fixed width wider than the page's text column gets clipped: let the figure fill the column.
+        layout = {k: v for k, v in fig_dict.get("layout", {}).items() if k != "width"}
+        fig_dict = {**fig_dict, "layout": {**layout, "autosize": True}}
         html = pio.to_html(
             fig_dict,
             include_plotlyjs=False,

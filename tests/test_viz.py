@@ -32,6 +32,13 @@ def test_book_renderer_emits_html_without_plotlyjs_mathjax_or_cdn():
     assert set(bundle) == {"text/html"}
 
 
+def test_book_renderer_lets_wide_figures_fill_the_column():
+    fig = go.Figure(go.Scatter(y=[1, 2]), layout={"width": 1400, "height": 420})
+    html = viz.BookRenderer().to_mimebundle(fig.to_plotly_json())["text/html"]
+    assert '"width":1400' not in html.replace(" ", "") and '"height":420' in html.replace(" ", "")
+    assert fig.layout.width == 1400, "the caller's figure is not modified"
+
+
 def test_decision_boundary_draws_a_classifier_and_survives_divergence():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     y = np.array([0, 1, 1])
