@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from lessons_lib.layers import SGD, SoftmaxCrossEntropy, mlp
+from lessons_lib.scratch.layers import SGD, SoftmaxCrossEntropy, mlp
 
 
 def median_ms(step, runs: int = 50, warmup: int = 10) -> float:
@@ -60,15 +60,16 @@ def digits_training() -> list[dict]:
     """Seconds of training until the 8x8-digits MLP first reaches its accuracy goal on the test split.
 
     torch: 64-128-64-10, Adam lr 3e-3, evaluated after every epoch, goal 97% (issue: under 2 s).
-    NumPy (Part I finale): lessons_lib.layers MLP 64-256-10 with SGD, goal 95%.
+    NumPy (Part I finale): lessons_lib.scratch.layers MLP 64-256-10 with SGD, goal 95%.
     """
-    from lessons_lib import data
-    from lessons_lib.fit import accuracy as np_accuracy
-    from lessons_lib.fit import fit as np_fit
-    from lessons_lib.layers import SoftmaxCrossEntropy
+    from lessons_lib.data.real import load
+    from lessons_lib.data.splits import split
+    from lessons_lib.scratch.fit import accuracy as np_accuracy
+    from lessons_lib.scratch.fit import fit as np_fit
+    from lessons_lib.scratch.layers import SoftmaxCrossEntropy
 
-    t = data.load("digits")
-    s = data.split(t.X / 16.0, t.y, seed=0, stratify=True)
+    t = load("digits")
+    s = split(t.X / 16.0, t.y, seed=0, stratify=True)
     rows = []
 
     torch.manual_seed(0)

@@ -22,6 +22,7 @@ import numpy as np
 
 DEVICE_ENV = "LESSONS_DEVICE"
 THREADS_ENV = "LESSONS_THREADS"
+STATIC_ENV = "LESSONS_STATIC"  # set by `make book` and the tests: experiments are precomputed
 VALID_DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 
 
@@ -131,3 +132,19 @@ def to_device(*arrays, device=None, dtype=None):
             t = t.to(torch.float32)
         out.append(t.to(device))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def is_static() -> bool:
+    """True when experiments must be precomputed: the book build, tests, or no IPython kernel."""
+    if os.environ.get(STATIC_ENV, "").strip() not in ("", "0"):
+        return True
+    return not _in_kernel()
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})

@@ -1,4 +1,4 @@
-"""Tests for lessons_lib.activations: against torch, against finite differences, and on extreme inputs."""
+"""Tests for lessons_lib.functional.activations: against torch, against finite differences, and on extreme inputs."""
 
 import warnings
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from lessons_lib import activations as A
+from lessons_lib.functional import activations as A
 
 RNG = np.random.default_rng(0)
 # Random inputs spread over the interesting range, with the kink at 0 included exactly.

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from lessons_lib.autograd import Value, draw, topological_order
+from lessons_lib.scratch.autograd import Value, draw, topological_order
 
 
 def test_hand_computed_example():

@@ -1,8 +1,11 @@
 """The Sphinx extension stages MathJax and plotly.js from installed packages (no network, no vendoring)."""
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
-from lessons_lib import book_assets
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import book_assets  # noqa: E402  (build tooling, not part of lessons_lib)
 
 
 def test_stage_copies_mathjax_and_plotly(tmp_path):

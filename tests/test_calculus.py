@@ -1,4 +1,5 @@
-"""Tests for lessons_lib.calculus: against analytic derivatives, torch.autograd (float64) and its own error analysis."""
+"""Tests for lessons_lib.functional.calculus: against analytic derivatives, torch.autograd (float64) and its own
+error analysis."""
 
 import math
 
@@ -8,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons_lib.calculus import Line, derivative, partial, tangent_line
+from lessons_lib.functional.calculus import Line, derivative, partial, tangent_line
 
 X = np.linspace(-3.0, 3.0, 25)
 

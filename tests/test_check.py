@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lessons_lib.check import NOT_ATTEMPTED, CheckResult, compare, describe, show
+from lessons_lib.notebook.checking import NOT_ATTEMPTED, CheckResult, compare, describe
+from lessons_lib.notebook.show import show
 
 
 def reference_sigmoid(z):
@@ -89,9 +90,9 @@ def test_show_returns_highlightable_source():
     src = show(reference_sigmoid)
     assert src.code.startswith("def reference_sigmoid(z):")
     assert src._repr_markdown_().startswith("```python\ndef reference_sigmoid")
-    from lessons_lib import data
+    from lessons_lib.data.splits import split
 
-    assert "def split(" in show(data.split).code
+    assert "def split(" in show(split).code
 
 
 def test_show_rejects_objects_without_source():
@@ -102,7 +103,7 @@ def test_show_rejects_objects_without_source():
 def test_same_values_and_as_arrays():
     import torch
 
-    from lessons_lib.check import as_arrays, same_values
+    from lessons_lib.notebook.checking import as_arrays, same_values
 
     assert same_values([1.0, 2.0], np.array([1.0, 2.0 + 1e-9])) and same_values(torch.tensor([1.0]), [1.0])
     assert not same_values([1.0, 2.0], [1.0, 2.1]) and not same_values([1.0], [[1.0]]) and not same_values("x", [1.0])

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from lessons_lib import checkpoint
-from lessons_lib.fit import fit
-from lessons_lib.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, SoftmaxCrossEntropy, Tanh, mlp
+from lessons_lib.scratch import checkpoint
+from lessons_lib.scratch.fit import fit
+from lessons_lib.scratch.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, SoftmaxCrossEntropy, Tanh, mlp
 
 
 def trained_mlp():
@@ -106,7 +106,7 @@ def test_weights_that_do_not_fit_the_saved_architecture_are_rejected(tmp_path):
 
 def test_bad_inputs_to_save_and_a_corrupt_description(tmp_path):
     net, _ = trained_mlp()
-    with pytest.raises(TypeError, match="save: model is a Linear; expected a lessons_lib.layers.Sequential"):
+    with pytest.raises(TypeError, match="save: model is a Linear; expected a lessons_lib.scratch.layers.Sequential"):
         checkpoint.save(Linear(2, 2), tmp_path / "x")
     with pytest.raises(TypeError, match="hyperparameters must be JSON-serialisable: .*object"):
         checkpoint.save(net, tmp_path / "x", {"optimizer": object()})

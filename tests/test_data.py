@@ -3,42 +3,57 @@
 import numpy as np
 import pytest
 
-from lessons_lib import data
+from lessons_lib.data import load_dataset
+from lessons_lib.data.mnist import mnist1d
+from lessons_lib.data.real import load, sample_images
+from lessons_lib.data.splits import batches, kfold, split
+from lessons_lib.data.tables import (
+    CENTURY_TRUE,
+    INSURANCE_CENTRE,
+    INSURANCE_SCALE,
+    century,
+    century_network,
+    employee_bonus,
+    insurance,
+    insurance_network,
+)
+from lessons_lib.data.text import text_corpus
+from lessons_lib.data.toy import toy
 
 
 @pytest.mark.parametrize("name", ["xor", "moons", "circles", "spirals", "blobs"])
 def test_toy_sets_shapes_and_determinism(name):
-    X, y = data.toy(name, n=101, noise=0.05, seed=3)
+    X, y = toy(name, n=101, noise=0.05, seed=3)
     assert X.shape == (101, 2) and y.shape == (101,)
     assert X.dtype == np.float64 and y.dtype == np.int64
-    X2, y2 = data.toy(name, n=101, noise=0.05, seed=3)
+    X2, y2 = toy(name, n=101, noise=0.05, seed=3)
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
-    assert not np.array_equal(X, data.toy(name, n=101, noise=0.05, seed=4)[0])
+    assert not np.array_equal(X, toy(name, n=101, noise=0.05, seed=4)[0])
     assert len(np.unique(y)) == (3 if name == "blobs" else 2)
 
 
 def test_xor_labels_follow_the_sign_rule_without_noise():
-    X, y = data.toy("xor", n=500, noise=0.0)
+    X, y = toy("xor", n=500, noise=0.0)
     np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(int))
 
 
 def test_circles_radii_without_noise():
-    X, y = data.toy("circles", n=200, noise=0.0)
+    X, y = toy("circles", n=200, noise=0.0)
     r = np.hypot(X[:, 0], X[:, 1])
     np.testing.assert_allclose(r[y == 0], 1.0)
     np.testing.assert_allclose(r[y == 1], 0.5)
 
 
 def test_noise_moves_points():
-    clean, _ = data.toy("moons", n=200, noise=0.0, seed=1)
-    noisy, _ = data.toy("moons", n=200, noise=0.3, seed=1)
+    clean, _ = toy("moons", n=200, noise=0.0, seed=1)
+    noisy, _ = toy("moons", n=200, noise=0.3, seed=1)
     assert 0.15 < np.std(noisy - clean) < 0.45
 
 
 def test_spirals_and_blobs_accept_classes():
-    assert set(data.toy("spirals", n=90, classes=3)[1]) == {0, 1, 2}
-    assert set(data.toy("blobs", n=100, classes=5)[1]) == {0, 1, 2, 3, 4}
+    assert set(toy("spirals", n=90, classes=3)[1]) == {0, 1, 2}
+    assert set(toy("blobs", n=100, classes=5)[1]) == {0, 1, 2, 3, 4}
 
 
 @pytest.mark.parametrize(
@@ -53,11 +68,11 @@ def test_spirals_and_blobs_accept_classes():
 )
 def test_toy_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        data.toy(**kwargs)
+        toy(**kwargs)
 
 
 def test_employee_bonus_is_generated_from_its_stated_weights():
-    t = data.employee_bonus(n=5000, noise=0.3, seed=0)
+    t = employee_bonus(n=5000, noise=0.3, seed=0)
     A = np.c_[t.X, np.ones(len(t.X))]
     coef, *_ = np.linalg.lstsq(A, t.y, rcond=None)
     np.testing.assert_allclose(coef[:3], t.true_params["weights"], atol=0.03)
@@ -65,30 +80,30 @@ def test_employee_bonus_is_generated_from_its_stated_weights():
     assert t.feature_names == ["performance", "years_of_experience", "projects_completed"]
 
 
-@pytest.mark.parametrize("make, network", [(data.insurance, "insurance"), (data.century, "century")])
+@pytest.mark.parametrize("make, network", [(insurance, "insurance"), (century, "century")])
 def test_classification_tables_come_from_their_networks(make, network):
     t = make(n=4000, seed=0)
     assert t.X.shape == (4000, 4) and set(np.unique(t.y)) == {0, 1}
     assert 0.3 < t.y.mean() < 0.7, "classes should be roughly balanced"
     if network == "insurance":
-        p = data.insurance_network((t.X - data.INSURANCE_CENTRE) / data.INSURANCE_SCALE)
+        p = insurance_network((t.X - INSURANCE_CENTRE) / INSURANCE_SCALE)
     else:
-        p = data.century_network(t.X)
+        p = century_network(t.X)
     # Labels are Bernoulli(p): their mean matches p's mean and the true network is a good classifier.
     assert abs(t.y.mean() - p.mean()) < 0.03
     assert np.mean((p > 0.5) == t.y) > 0.75
 
 
 def test_century_positive_bias_would_make_everyone_score():
-    params = {**data.CENTURY_TRUE, "b2": 1.2}
+    params = {**CENTURY_TRUE, "b2": 1.2}
     X = np.random.default_rng(0).standard_normal((1000, 4)) * 5
-    assert data.century_network(X, params).min() > 0.76
+    assert century_network(X, params).min() > 0.76
 
 
 @pytest.mark.parametrize("name, shape, classes", [("digits", (1797, 64), 10), ("breast_cancer", (569, 30), 2),
                                                   ("iris", (150, 4), 3), ("diabetes", (442, 10), None)])
 def test_real_datasets(name, shape, classes):
-    t = data.load(name)
+    t = load(name)
     assert t.X.shape == shape and len(t.y) == shape[0]
     if classes:
         assert len(np.unique(t.y)) == classes
@@ -97,18 +112,18 @@ def test_real_datasets(name, shape, classes):
 
 def test_load_unknown_name():
     with pytest.raises(ValueError, match=r"load: name 'mnist' is unknown; expected one of digits"):
-        data.load("mnist")
+        load("mnist")
 
 
 def test_sample_images():
-    imgs = data.sample_images()
+    imgs = sample_images()
     assert set(imgs) == {"china", "flower"}
     assert all(img.shape == (427, 640, 3) and img.dtype == np.uint8 for img in imgs.values())
 
 
 def test_mnist1d_generated_offline(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    s = data.mnist1d()
+    s = mnist1d()
     assert s.X_train.shape == (3600, 40) and s.X_val.shape == (400, 40) and s.X_test.shape == (1000, 40)
     assert set(np.unique(s.y_test)) == set(range(10))
     assert list(tmp_path.iterdir()) == [], "mnist1d must not write files"
@@ -116,32 +131,32 @@ def test_mnist1d_generated_offline(tmp_path, monkeypatch):
 
 def test_text_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    data.text_corpus.cache_clear()
-    text = data.text_corpus()
+    text_corpus.cache_clear()
+    text = text_corpus()
     assert 1_500_000 < len(text) < 3_000_000
     assert set(text) <= set("".join(chr(i) for i in range(32, 127)) + "\n")
     assert "the" in text and "Return" in text
     assert any(tmp_path.rglob("corpus-*.txt")), "the corpus should be cached on disk"
-    data.text_corpus.cache_clear()
-    assert data.text_corpus() == text  # read back from the cache
+    text_corpus.cache_clear()
+    assert text_corpus() == text  # read back from the cache
 
 
 def test_split_fractions_and_disjointness():
     X = np.arange(1000).reshape(-1, 1)
     y = np.arange(1000) % 2
-    s = data.split(X, y, seed=0)
+    s = split(X, y, seed=0)
     assert (len(s.X_train), len(s.X_val), len(s.X_test)) == (800, 100, 100)
     ids = np.concatenate([s.X_train, s.X_val, s.X_test]).ravel()
     assert sorted(ids) == list(range(1000))
     np.testing.assert_array_equal(s.y_train, s.X_train.ravel() % 2)
-    again = data.split(X, y, seed=0)
+    again = split(X, y, seed=0)
     np.testing.assert_array_equal(s.X_test, again.X_test)
-    assert not np.array_equal(s.X_test, data.split(X, y, seed=1).X_test)
+    assert not np.array_equal(s.X_test, split(X, y, seed=1).X_test)
 
 
 def test_split_stratified_keeps_proportions():
     y = np.r_[np.zeros(900), np.ones(100)].astype(int)
-    s = data.split(np.zeros((1000, 1)), y, stratify=True)
+    s = split(np.zeros((1000, 1)), y, stratify=True)
     assert s.y_val.mean() == pytest.approx(0.1) and s.y_test.mean() == pytest.approx(0.1)
 
 
@@ -150,40 +165,40 @@ def test_split_stratified_keeps_proportions():
 )
 def test_split_bad_fractions(fractions):
     with pytest.raises(ValueError, match=r"split: fractions is .*; expected three non-negative numbers"):
-        data.split(np.zeros((10, 1)), np.zeros(10), fractions)
+        split(np.zeros((10, 1)), np.zeros(10), fractions)
 
 
 def test_split_mismatched_lengths_and_tiny_data():
     with pytest.raises(ValueError, match="split: X has 10 rows but y has 9"):
-        data.split(np.zeros((10, 1)), np.zeros(9))
+        split(np.zeros((10, 1)), np.zeros(9))
     with pytest.raises(ValueError, match="leave the validation part empty"):
-        data.split(np.zeros((3, 1)), np.zeros(3))
+        split(np.zeros((3, 1)), np.zeros(3))
 
 
 def test_load_dataset_by_name():
-    assert data.load_dataset("moons", n=10)[0].shape == (10, 2)
-    assert data.load_dataset("insurance", n=10).X.shape == (10, 4)
-    assert data.load_dataset("iris").X.shape == (150, 4)
+    assert load_dataset("moons", n=10)[0].shape == (10, 2)
+    assert load_dataset("insurance", n=10).X.shape == (10, 4)
+    assert load_dataset("iris").X.shape == (150, 4)
     with pytest.raises(ValueError, match=r"load_dataset: name 'irises' is unknown \(did you mean 'iris'\?\)"):
-        data.load_dataset("irises")
+        load_dataset("irises")
 
 
 def test_batches_cover_every_index_once_per_epoch():
     rng = np.random.default_rng(0)
-    epoch1 = list(data.batches(10_000, 100, rng=rng))
+    epoch1 = list(batches(10_000, 100, rng=rng))
     assert len(epoch1) == 100 and all(len(b) == 100 for b in epoch1)
     assert sorted(np.concatenate(epoch1)) == list(range(10_000))
-    epoch2 = np.concatenate(list(data.batches(10_000, 100, rng=rng)))
+    epoch2 = np.concatenate(list(batches(10_000, 100, rng=rng)))
     assert not np.array_equal(np.concatenate(epoch1), epoch2), "each epoch should reshuffle"
-    assert [len(b) for b in data.batches(10, 4)] == [4, 4, 2]
-    assert [len(b) for b in data.batches(10, 4, drop_last=True)] == [4, 4]
-    np.testing.assert_array_equal(next(data.batches(5, 5)), np.arange(5))
+    assert [len(b) for b in batches(10, 4)] == [4, 4, 2]
+    assert [len(b) for b in batches(10, 4, drop_last=True)] == [4, 4]
+    np.testing.assert_array_equal(next(batches(5, 5)), np.arange(5))
     with pytest.raises(ValueError, match="batches: batch_size is 0; expected a positive integer"):
-        next(data.batches(10, 0))
+        next(batches(10, 0))
 
 
 def test_kfold_partitions_the_data():
-    folds = list(data.kfold(103, 5, rng=np.random.default_rng(1)))
+    folds = list(kfold(103, 5, rng=np.random.default_rng(1)))
     assert len(folds) == 5
     vals = np.concatenate([v for _, v in folds])
     assert sorted(vals) == list(range(103))
@@ -191,4 +206,4 @@ def test_kfold_partitions_the_data():
     for train, val in folds:
         assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 103
     with pytest.raises(ValueError, match="kfold: k is 1; expected an integer between 2 and n = 10"):
-        next(data.kfold(10, 1))
+        next(kfold(10, 1))

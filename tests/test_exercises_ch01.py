@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch01 import check_count_parameters, count_parameters_reference
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch01 import check_count_parameters, count_parameters_reference
 
 
 def torch_count(sizes):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch02 import (
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch02 import (
     check_derivative,
     check_matmul,
     check_squared_error_grad,

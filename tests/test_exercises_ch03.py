@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from lessons_lib.exercises.ch03 import check_nand_weights, check_perceptron_update, check_xor_network
-from lessons_lib.perceptron import perceptron_update
+from lessons_lib.notebook.exercises.ch03 import check_nand_weights, check_perceptron_update, check_xor_network
+from lessons_lib.scratch.perceptron import perceptron_update
 
 # ------------------------------------------------------------------------------- perceptron_update
 

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from lessons_lib.activations import sigmoid
-from lessons_lib.exercises.ch04 import check_forward_pass, check_softmax, forward_pass_reference, softmax_reference
+from lessons_lib.functional.activations import sigmoid
+from lessons_lib.notebook.exercises.ch04 import check_forward_pass, check_softmax, forward_pass_reference, softmax_reference
 
 # ------------------------------------------------------------------------------------------------ softmax
 

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch05 import (
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch05 import (
     bce_reference,
     check_bce,
     check_cross_entropy,

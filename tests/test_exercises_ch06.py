@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch06 import (
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch06 import (
     check_linear_backward,
     check_mlp_backward,
     linear_backward_reference,

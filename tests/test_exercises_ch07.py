@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from lessons_lib.check import FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.data import batches
-from lessons_lib.exercises.ch07 import (
+from lessons_lib.data.splits import batches
+from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch07 import (
     _EPOCH_CASES,
     check_gd_step,
     check_iterations_per_epoch,

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.data import kfold
-from lessons_lib.exercises.ch08 import (
+from lessons_lib.data.splits import kfold
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch08 import (
     check_kfold_indices,
     check_train_val_test_split,
     kfold_indices_reference,
@@ -32,7 +32,7 @@ def test_split_reference_and_other_valid_solutions_pass():
 
 
 def test_split_reference_agrees_with_lessons_lib_sizes():
-    from lessons_lib.data import split
+    from lessons_lib.data.splits import split
 
     for n in (17, 100, 1797):
         s = split(np.arange(n), np.zeros(n), seed=0)

@@ -5,8 +5,8 @@ import itertools
 import pytest
 import torch
 
-from lessons_lib.check import FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch09 import _BROADCAST_CASES, broadcast_shape_reference, check_broadcast_shape
+from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch09 import _BROADCAST_CASES, broadcast_shape_reference, check_broadcast_shape
 
 
 def stub(shape_a, shape_b):

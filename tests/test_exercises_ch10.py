@@ -3,13 +3,8 @@
 import pytest
 import torch
 
-from lessons_lib.check import FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch10 import (
-    check_grad_of,
-    check_manual_sgd_step,
-    grad_of_reference,
-    manual_sgd_step_reference,
-)
+from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch10 import check_grad_of, check_manual_sgd_step, grad_of_reference, manual_sgd_step_reference
 
 
 def stub(*args, **kwargs):

@@ -3,8 +3,8 @@
 import torch
 from torch.utils.data import Dataset
 
-from lessons_lib.check import FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch11 import (
+from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch11 import (
     DigitsDatasetReference,
     check_count_parameters_torch,
     check_dataset,

@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib.check import FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch12 import (
-    adam_step_reference,
-    check_adam_step,
-    check_momentum_step,
-    momentum_step_reference,
-)
+from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch12 import adam_step_reference, check_adam_step, check_momentum_step, momentum_step_reference
 
 
 def stub(*args, **kwargs):

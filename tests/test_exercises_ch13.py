@@ -5,8 +5,8 @@ import math
 import numpy as np
 import torch
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch13 import (
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch13 import (
     batchnorm_forward_reference,
     check_batchnorm_forward,
     check_he_std,

@@ -3,14 +3,14 @@
 import numpy as np
 import torch
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch14 import (
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch14 import (
     check_dropout_forward,
     check_label_smoothing,
     dropout_forward_reference,
     label_smoothing_reference,
 )
-from lessons_lib.layers import Dropout
+from lessons_lib.scratch.layers import Dropout
 
 
 def stub(*args, **kwargs):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch15 import _cases, check_precision_recall_f1, precision_recall_f1_reference
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch15 import _cases, check_precision_recall_f1, precision_recall_f1_reference
 
 
 def _counts(y_true, y_pred):

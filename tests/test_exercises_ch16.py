@@ -4,9 +4,9 @@ import itertools
 
 import numpy as np
 
-from lessons_lib.check import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from lessons_lib.exercises.ch16 import check_grid, check_log_uniform, grid_reference, log_uniform_reference
-from lessons_lib.tuning import grid, log_uniform
+from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.exercises.ch16 import check_grid, check_log_uniform, grid_reference, log_uniform_reference
+from lessons_lib.training.tuning import grid, log_uniform
 
 
 def stub(*args, **kwargs):

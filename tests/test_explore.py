@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lessons_lib.explore import MAX_COMBINATIONS, explore
+from lessons_lib.notebook.explore import MAX_COMBINATIONS, explore
 
 
 def parabola(a, shift=0.0):
@@ -82,7 +82,7 @@ def test_start_must_be_in_the_grid():
 
 
 def test_oversized_static_figure_is_refused(monkeypatch):
-    import lessons_lib.explore as ex
+    import lessons_lib.notebook.explore as ex
 
     monkeypatch.setattr(ex, "MAX_STATIC_MB", 0.001)
     with pytest.raises(ValueError, match="use a coarser grid"):

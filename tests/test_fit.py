@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib import data
-from lessons_lib.fit import accuracy, evaluate, fit
-from lessons_lib.layers import BCEWithLogitsLoss, Linear, MSELoss, Sequential, SoftmaxCrossEntropy, mlp
+from lessons_lib.data.real import load
+from lessons_lib.data.splits import split
+from lessons_lib.data.tables import employee_bonus
+from lessons_lib.data.toy import toy
+from lessons_lib.scratch.fit import accuracy, evaluate, fit
+from lessons_lib.scratch.layers import BCEWithLogitsLoss, Linear, MSELoss, Sequential, SoftmaxCrossEntropy, mlp
 
 
 def test_bce_with_logits_layer_matches_torch():
@@ -34,7 +37,7 @@ def test_accuracy_for_multiclass_and_binary_outputs():
 
 
 def test_fit_learns_xor_with_a_hidden_layer():
-    X, y = data.toy("xor", n=400, noise=0.05, seed=0)
+    X, y = toy("xor", n=400, noise=0.05, seed=0)
     net = mlp([2, 16, 1], activation="tanh", rng=0)
     history = fit(net, BCEWithLogitsLoss(), X, y, lr=0.5, epochs=200, batch_size=32, rng=0)
     assert history.train_loss[-1] < history.train_loss[0] / 3
@@ -42,8 +45,8 @@ def test_fit_learns_xor_with_a_hidden_layer():
 
 
 def test_fit_on_digits_with_validation_history():
-    t = data.load("digits")
-    s = data.split(t.X / 16.0, t.y, seed=0)
+    t = load("digits")
+    s = split(t.X / 16.0, t.y, seed=0)
     net = mlp([64, 64, 10], rng=0)
     history = fit(net, SoftmaxCrossEntropy(), s.X_train, s.y_train, lr=0.1, epochs=15, batch_size=32,
                   X_val=s.X_val, y_val=s.y_val)
@@ -67,7 +70,7 @@ def test_early_stopping_restores_the_best_weights():
 
 
 def test_divergence_stops_training_without_an_exception():
-    X, y = data.employee_bonus(n=100).X, data.employee_bonus(n=100).y
+    X, y = employee_bonus(n=100).X, employee_bonus(n=100).y
     net = Sequential(Linear(3, 1, rng=0))
     history = fit(net, MSELoss(), X, y, lr=10.0, epochs=50, batch_size=100)
     assert history.diverged and history.epochs < 50

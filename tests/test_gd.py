@@ -1,4 +1,4 @@
-"""Gradient descent from scratch (lessons_lib.gd): gradients, convergence, divergence, bad arguments."""
+"""Gradient descent from scratch (lessons_lib.scratch.gd): gradients, convergence, divergence, bad arguments."""
 
 import warnings
 
@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib.data import employee_bonus
-from lessons_lib.gd import (
-    descend,
-    double_well,
-    fit_linear_regression,
-    linreg_mse,
-    linreg_mse_grad,
-    quadratic,
-)
-from lessons_lib.gradcheck import compare_grads, numerical_grad
+from lessons_lib.data.tables import employee_bonus
+from lessons_lib.scratch.gd import descend, double_well, fit_linear_regression, linreg_mse, linreg_mse_grad, quadratic
+from lessons_lib.scratch.gradcheck import compare_grads, numerical_grad
 
 
 def _problem(n=50, d=3, seed=0):

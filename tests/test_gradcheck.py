@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lessons_lib.gradcheck import check_layer, compare_grads, numerical_grad
+from lessons_lib.scratch.gradcheck import check_layer, compare_grads, numerical_grad
 
 
 def test_numerical_grad_of_known_functions():

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from lessons_lib.data import load_mnist, read_idx
+from lessons_lib.data.mnist import load_mnist, read_idx
 
 CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib import init
+from lessons_lib.scratch import init
 
 FAN_IN, FAN_OUT = 1000, 400  # unequal, so swapping fan_in and fan_out would show
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib.gradcheck import check_layer, compare_grads, numerical_grad
-from lessons_lib.layers import (
+from lessons_lib.scratch.gradcheck import check_layer, compare_grads, numerical_grad
+from lessons_lib.scratch.layers import (
     SGD,
     Identity,
     LeakyReLU,

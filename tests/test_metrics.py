@@ -13,7 +13,7 @@ from sklearn import metrics as skm
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import UndefinedMetricWarning
 
-from lessons_lib.metrics import (
+from lessons_lib.functional.metrics import (
     accuracy,
     auc_by_ranking,
     average_precision,

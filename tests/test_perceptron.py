@@ -1,4 +1,4 @@
-"""Tests for lessons_lib.perceptron: the neuron, the learning rule, convergence, XOR, and bad input."""
+"""Tests for lessons_lib.scratch.perceptron: the neuron, the learning rule, convergence, XOR, and bad input."""
 
 import warnings
 
@@ -8,7 +8,7 @@ import torch
 from scipy.optimize import linprog
 from sklearn.linear_model import Perceptron as SkPerceptron
 
-from lessons_lib.perceptron import Perceptron, mistake_bound, neuron, perceptron_update, step
+from lessons_lib.scratch.perceptron import Perceptron, mistake_bound, neuron, perceptron_update, step
 
 TRUTH = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "NOR": [1, 0, 0, 0], "XOR": [0, 1, 1, 0]}

@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from lessons_lib import data
-from lessons_lib.train import History, accuracy, evaluate, fit, load_checkpoint, make_loader, save_checkpoint
+from lessons_lib.data.real import load
+from lessons_lib.data.splits import split
+from lessons_lib.training.loop import History, accuracy, evaluate, fit, load_checkpoint, make_loader, save_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +19,8 @@ def one_thread():
 
 
 def digits_loaders(seed=0):
-    t = data.load("digits")
-    s = data.split(t.X / 16.0, t.y, seed=seed, stratify=True)
+    t = load("digits")
+    s = split(t.X / 16.0, t.y, seed=seed, stratify=True)
     return (make_loader(s.X_train, s.y_train, 64, shuffle=True, seed=seed), make_loader(s.X_val, s.y_val, 256),
             make_loader(s.X_test, s.y_test, 256))
 

@@ -1,4 +1,4 @@
-"""lessons_lib.tuning: grid, samplers, cross-validation (checked against scikit-learn) and search."""
+"""lessons_lib.training.tuning: grid, samplers, cross-validation (checked against scikit-learn) and search."""
 
 import math
 
@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lessons_lib.data import kfold
-from lessons_lib.tuning import (
-    choice,
-    cross_validate,
-    grid,
-    int_uniform,
-    log_uniform,
-    random_configs,
-    search,
-    uniform,
-)
+from lessons_lib.data.splits import kfold
+from lessons_lib.training.tuning import choice, cross_validate, grid, int_uniform, log_uniform, random_configs, search, uniform
 
 
 def test_grid_is_the_cartesian_product():

@@ -5,7 +5,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from lessons_lib import setup, viz
+from lessons_lib import setup
+from lessons_lib.notebook import viz
+from lessons_lib.training.loop import progress
 
 
 def test_setup_reports_the_device_and_selects_the_book_renderer(capsys, monkeypatch):
@@ -58,10 +60,10 @@ def test_decision_boundary_input_errors():
 
 def test_progress_prints_plain_lines_when_static(capsys, monkeypatch):
     monkeypatch.setenv("LESSONS_STATIC", "1")
-    assert list(viz.progress(range(8), desc="epochs")) == list(range(8))
+    assert list(progress(range(8), desc="epochs")) == list(range(8))
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(" (")[0] for line in lines] == ["epochs: 2/8", "epochs: 4/8", "epochs: 6/8", "epochs: 8/8"]
-    list(viz.progress(iter([1, 2]), desc="stream"))
+    list(progress(iter([1, 2]), desc="stream"))
     assert "stream: 2 done" in capsys.readouterr().out
 
 

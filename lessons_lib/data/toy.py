@@ -1,0 +1,83 @@
+"""Toy 2-D classification sets made in code, seeded: XOR, moons, circles, spirals, blobs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lessons_lib.validate import unknown
+
+# ------------------------------------------------------------------------------------------- checks
+
+
+def _check_n(fn: str, n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{fn}: n is {n!r}; expected a positive integer")
+    return int(n)
+
+
+def _check_noise(fn: str, noise) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"{fn}: noise is {noise!r}; expected a finite number >= 0")
+    return float(noise)
+
+
+# ------------------------------------------------------------------------------------------- toy sets
+
+
+def toy(name: str, n: int = 200, noise: float = 0.1, seed: int = 0, classes: int | None = None):
+    """A 2-D classification toy set: returns ``X`` (n, 2) float64 and ``y`` (n,) int64 labels.
+
+    name:    ``xor`` (label 1 where the two coordinates have opposite signs), ``moons``, ``circles``,
+             ``spirals`` (``classes`` arms, default 2), ``blobs`` (``classes`` Gaussian clusters, default 3).
+    noise:   standard deviation of the Gaussian noise added to the points.
+    """
+    makers = {"xor": _xor, "moons": _moons, "circles": circles, "spirals": _spirals, "blobs": _blobs}
+    if name not in makers:
+        raise unknown("toy: name", name, makers)
+    n = _check_n("toy", n)
+    noise = _check_noise("toy", noise)
+    if classes is not None and name not in ("spirals", "blobs"):
+        raise ValueError(f"toy: classes is only for 'spirals' and 'blobs', not {name!r}")
+    if classes is not None and (not isinstance(classes, (int, np.integer)) or classes < 2):
+        raise ValueError(f"toy: classes is {classes!r}; expected an integer >= 2")
+    rng = np.random.default_rng(seed)
+    X, y = makers[name](n, noise, rng, classes)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def _xor(n, noise, rng, _):
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = (X[:, 0] * X[:, 1] < 0).astype(int)
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def _moons(n, noise, rng, _):
+    y = np.arange(n) % 2
+    t = rng.uniform(0, np.pi, n)
+    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def circles(n, noise, rng, _):
+    y = np.arange(n) % 2
+    t = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(y == 0, 1.0, 0.5)
+    X = radius[:, None] * np.c_[np.cos(t), np.sin(t)]
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def _spirals(n, noise, rng, classes):
+    k = classes or 2
+    y = np.arange(n) % k
+    r = rng.uniform(0.05, 1.0, n)  # distance from the centre, also how far along its arm a point is
+    angle = 2 * np.pi * y / k + 3.5 * r
+    X = r[:, None] * np.c_[np.cos(angle), np.sin(angle)]
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def _blobs(n, noise, rng, classes):
+    k = classes or 3
+    y = np.arange(n) % k
+    centres = 2.0 * np.c_[np.cos(2 * np.pi * np.arange(k) / k), np.sin(2 * np.pi * np.arange(k) / k)]
+    return centres[y] + noise * rng.standard_normal((n, 2)), y

@@ -1,0 +1,129 @@
+"""One plotting style for matplotlib and plotly, the book's plotly renderer, and the notebook setup call.
+
+The first code cell of every chapter calls :func:`setup`. It seeds everything, applies the style, picks
+the plotly renderer that works where the notebook runs, applies the thread policy and prints one line
+saying which device was found.
+
+Modes (see :func:`is_static`): when the book is built or the notebooks are tested, the environment
+variable ``LESSONS_STATIC=1`` is set; experiments are then precomputed plotly figures with sliders and
+progress bars print plain text. Otherwise (a reader in JupyterLab, VS Code or Colab) they are live widgets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io.base_renderers import MimetypeRenderer
+
+from lessons_lib.device import STATIC_ENV
+
+# A colour-blind-friendly palette (Okabe & Ito, 2008), shared by matplotlib and plotly.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+FONT = "DejaVu Sans, Arial, sans-serif"
+
+
+
+
+def _in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+class BookRenderer(MimetypeRenderer):
+    """Plotly renderer emitting a self-contained ``text/html`` snippet for the built book.
+
+    plotly.js itself is served once per page by the book (see ``book/_ext/book_assets.py``), so the snippet
+    neither embeds nor fetches it, loads no MathJax of its own and never auto-plays.
+    """
+
+    def to_mimebundle(self, fig_dict):
+        # A fixed width wider than the page's text column gets clipped: let the figure fill the column.
+        layout = {k: v for k, v in fig_dict.get("layout", {}).items() if k != "width"}
+        fig_dict = {**fig_dict, "layout": {**layout, "autosize": True}}
+        html = pio.to_html(
+            fig_dict,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            full_html=False,
+            auto_play=False,
+            config={"displaylogo": False, "responsive": True},
+        )
+        return {"text/html": html}
+
+
+def register_plotly() -> None:
+    if "lessons" not in pio.templates:
+        template = go.layout.Template(pio.templates["plotly_white"])
+        template.layout.colorway = PALETTE
+        template.layout.font = {"family": FONT, "size": 13}
+        template.layout.margin = {"l": 60, "r": 20, "t": 50, "b": 50}
+        pio.templates["lessons"] = template
+    pio.templates.default = "lessons"
+    pio.renderers["book"] = BookRenderer()
+    if _in_colab():
+        pio.renderers.default = "colab"
+    elif os.environ.get(STATIC_ENV, "").strip() not in ("", "0"):
+        pio.renderers.default = "book"
+    else:
+        # JupyterLab and VS Code render the plotly mimetype; the html copy is what the book would show.
+        pio.renderers.default = "plotly_mimetype+book"
+
+
+def style_matplotlib() -> None:
+    """Apply the book's matplotlib style (same palette and font as the plotly template)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": cycler(color=PALETTE),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 100,
+            "font.size": 11,
+            "image.cmap": "viridis",
+        }
+    )
+
+
+
+
+
+def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0.5, title: str = "",
+                      range_x=None, range_y=None) -> go.Figure:
+    """Plot a 2-D classifier: its output over the plane as a heatmap, the 0.5 contour, and the data.
+
+    predict: maps an (m, 2) array of points to (m,) scores in [0, 1] (a probability, or 0/1 labels).
+    X, y:    the data, (n, 2) points and (n,) labels 0/1.
+    Returns a plotly figure with fixed axis ranges, so a slider that changes the model keeps the view.
+    """
+    import numpy as np
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_boundary: X has shape {X.shape}; expected (n, 2)")
+    if len(X) != len(y):
+        raise ValueError(f"decision_boundary: X has {len(X)} rows but y has {len(y)}")
+    rx = range_x or (X[:, 0].min() - padding, X[:, 0].max() + padding)
+    ry = range_y or (X[:, 1].min() - padding, X[:, 1].max() + padding)
+    gx, gy = np.linspace(*rx, resolution), np.linspace(*ry, resolution)
+    xx, yy = np.meshgrid(gx, gy)
+    z = np.asarray(predict(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
+    z = np.nan_to_num(z, nan=0.5, posinf=1.0, neginf=0.0)  # a diverged model shows as undecided, not a crash
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(x=gx, y=gy, z=z, zmin=0, zmax=1, colorscale=[[0, "#9ecae1"], [0.5, "#f7f7f7"], [1, "#fdae6b"]],
+                             showscale=False, hoverinfo="skip"))
+    fig.add_trace(go.Contour(x=gx, y=gy, z=z, contours={"start": 0.5, "end": 0.5, "coloring": "none"},
+                             line={"color": "black", "width": 2}, showscale=False, hoverinfo="skip", name="boundary"))
+    for label, colour in ((0, PALETTE[0]), (1, PALETTE[1])):
+        pts = X[y == label]
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {label}",
+                                 marker={"color": colour, "size": 6, "line": {"width": 0.5, "color": "white"}}))
+    fig.update_layout(title=title, xaxis={"range": list(rx), "title": "x1"},
+                      yaxis={"range": list(ry), "title": "x2", "scaleanchor": "x"}, width=560, height=500)
+    return fig

@@ -1,0 +1,72 @@
+"""Argument checks shared by the whole library, one line at each call site.
+
+Each check returns the checked value (converted where that helps) or raises an error that names the
+function, the argument, what it got and what was expected, e.g.
+``ValueError: toy: n is -3; expected an integer >= 1``. The functions the book shows call these instead
+of spelling the checks out, so that they read as maths first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+
+
+def _shown(value):
+    return value if isinstance(value, numbers.Real) and not isinstance(value, bool) else repr(value)
+
+
+def _range_text(low, high, low_open: bool, high_open: bool) -> str:
+    if high is None:
+        return f"a number {'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"a number {'<' if high_open else '<='} {high:g}"
+    return f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def number(fn: str, name: str, value, low=None, high=None, *, low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a float, if it is a finite real number inside the optional bounds ``[low, high]``.
+
+    ``low_open``/``high_open`` exclude the bound itself (``low=0, low_open=True`` means ``> 0``).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        want = "a finite number" if low is None and high is None else _range_text(low, high, low_open, high_open)
+        raise ValueError(f"{fn}: {name} is {_shown(value)}; expected {want}")
+    return float(value)
+
+
+def integer(fn: str, name: str, value, minimum: int | None = None) -> int:
+    """``value`` as an int, if it is an integer (not a bool, not a float) and at least ``minimum``."""
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or (minimum is not None and value < minimum):
+        want = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ValueError(f"{fn}: {name} is {_shown(value)}; expected {want}")
+    return int(value)
+
+
+def one_of(fn: str, name: str, value, valid):
+    """``value`` if it is one of ``valid``; else a ValueError that lists them and suggests the closest."""
+    if value in valid:
+        return value
+    raise unknown(f"{fn}: {name}", value, valid)
+
+
+def unknown(what: str, value, valid) -> ValueError:
+    """The error for a name that is not among ``valid``, with a "did you mean" when one is close."""
+    valid = [str(v) for v in valid]
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ValueError(f"{what} {value!r} is unknown{hint}; expected one of {', '.join(valid)}")
+
+
+def function(fn: str, name: str, value):
+    """``value`` if it is callable."""
+    if not callable(value):
+        raise TypeError(f"{fn}: {name} is a {type(value).__name__}; expected a function")
+    return value
