@@ -64,7 +64,7 @@ def digits_training() -> list[dict]:
     """
     from lessons_lib.data.real import load
     from lessons_lib.data.splits import split
-    from lessons_lib.scratch.fit import accuracy as np_accuracy
+    from lessons_lib.functional.metrics import output_accuracy
     from lessons_lib.scratch.fit import fit as np_fit
     from lessons_lib.scratch.layers import SoftmaxCrossEntropy
 
@@ -101,7 +101,7 @@ def digits_training() -> list[dict]:
         np_fit(net, SoftmaxCrossEntropy(), s.X_train, s.y_train, lr=0.2, epochs=1, batch_size=32, rng=rng)
         elapsed += time.perf_counter() - t0
         epochs += 1
-        acc = np_accuracy(net.forward(s.X_test), s.y_test)
+        acc = output_accuracy(s.y_test, net.forward(s.X_test))
     rows.append({"name": "NumPy MLP 64-256-10 (SGD, Part I finale) to 95% test accuracy", "seconds": elapsed,
                  "epochs": epochs, "accuracy": acc, "budget_s": 10.0})
     return rows

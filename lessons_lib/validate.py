@@ -70,3 +70,33 @@ def function(fn: str, name: str, value):
     if not callable(value):
         raise TypeError(f"{fn}: {name} is a {type(value).__name__}; expected a function")
     return value
+
+
+def as_array(fn: str, name: str, x, *, integers: str = "float"):
+    """Return ``(x, xp)``: ``x`` as an array of its own library and that library's array-API namespace.
+
+    Numbers and lists become NumPy float64 arrays; NumPy arrays and torch tensors (any device) stay what
+    they are, so autograd keeps working. ``integers`` says what happens to integer and bool arrays:
+    ``"float"`` casts them to the library's default float, ``"float64"`` to float64, ``"keep"`` keeps
+    integers (labels) as they are.
+    """
+    import numpy as np
+    from array_api_compat import array_namespace
+
+    if isinstance(x, bool):
+        raise TypeError(f"{fn}: {name} is {x!r}; expected a number, an array or a tensor")
+    if isinstance(x, (list, tuple, numbers.Number)):
+        try:
+            x = np.asarray(x) if integers == "keep" else np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{fn}: {name} could not be read as real numbers; got {x!r}") from None
+    try:
+        xp = array_namespace(x)
+    except TypeError:
+        raise TypeError(f"{fn}: {name} is a {type(x).__name__}; expected a number, a list of numbers, "
+                        "a NumPy array or a torch tensor") from None
+    if xp.isdtype(x.dtype, "real floating") or (integers == "keep" and xp.isdtype(x.dtype, "integral")):
+        return x, xp
+    if not xp.isdtype(x.dtype, ("integral", "bool")):
+        raise TypeError(f"{fn}: {name} has dtype {x.dtype}; expected real numbers")
+    return xp.astype(x, xp.float64 if integers == "float64" else xp.empty(0).dtype), xp

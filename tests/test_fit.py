@@ -8,7 +8,8 @@ from lessons_lib.data.real import load
 from lessons_lib.data.splits import split
 from lessons_lib.data.tables import employee_bonus
 from lessons_lib.data.toy import toy
-from lessons_lib.scratch.fit import accuracy, evaluate, fit
+from lessons_lib.functional.metrics import output_accuracy
+from lessons_lib.scratch.fit import evaluate, fit
 from lessons_lib.scratch.layers import BCEWithLogitsLoss, Linear, MSELoss, Sequential, SoftmaxCrossEntropy, mlp
 
 
@@ -30,10 +31,10 @@ def test_bce_with_logits_layer_matches_torch():
 
 
 def test_accuracy_for_multiclass_and_binary_outputs():
-    assert accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0])) == 0.5
-    assert accuracy(np.array([[0.3], [-0.2], [1.0]]), np.array([1, 0, 0])) == pytest.approx(2 / 3)
-    with pytest.raises(ValueError, match="accuracy: 2 predictions but 3 targets"):
-        accuracy(np.zeros((2, 3)), np.zeros(3))
+    assert output_accuracy(np.array([0, 0]), np.array([[2.0, 1.0], [0.0, 3.0]])) == 0.5
+    assert output_accuracy(np.array([1, 0, 0]), np.array([[0.3], [-0.2], [1.0]])) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="accuracy: y_true has 3 labels but y_pred has 2"):
+        output_accuracy(np.zeros(3), np.zeros((2, 3)))
 
 
 def test_fit_learns_xor_with_a_hidden_layer():
@@ -41,7 +42,7 @@ def test_fit_learns_xor_with_a_hidden_layer():
     net = mlp([2, 16, 1], activation="tanh", rng=0)
     history = fit(net, BCEWithLogitsLoss(), X, y, lr=0.5, epochs=200, batch_size=32, rng=0)
     assert history.train_loss[-1] < history.train_loss[0] / 3
-    assert accuracy(net.forward(X), y) > 0.93
+    assert output_accuracy(y, net.forward(X)) > 0.93
 
 
 def test_fit_on_digits_with_validation_history():
@@ -50,8 +51,8 @@ def test_fit_on_digits_with_validation_history():
     net = mlp([64, 64, 10], rng=0)
     history = fit(net, SoftmaxCrossEntropy(), s.X_train, s.y_train, lr=0.1, epochs=15, batch_size=32,
                   X_val=s.X_val, y_val=s.y_val)
-    assert history.epochs == 15 and len(history.val_acc) == 15
-    assert history.val_acc[-1] > 0.9 and history.train_acc[-1] > 0.9
+    assert history.epochs == 15 and len(history.val_metric) == 15
+    assert history.val_metric[-1] > 0.9 and history.train_metric[-1] > 0.9
 
 
 def test_early_stopping_restores_the_best_weights():

@@ -7,7 +7,9 @@ from torch import nn
 
 from lessons_lib.data.real import load
 from lessons_lib.data.splits import split
-from lessons_lib.training.loop import History, accuracy, evaluate, fit, load_checkpoint, make_loader, save_checkpoint
+from lessons_lib.functional.metrics import output_accuracy
+from lessons_lib.history import History
+from lessons_lib.training.loop import evaluate, fit, load_checkpoint, make_loader, save_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -119,8 +121,8 @@ def test_clear_errors():
 
 
 def test_accuracy_for_logits_and_binary_outputs():
-    assert accuracy(torch.tensor([[2.0, 1.0], [0.0, 3.0]]), torch.tensor([0, 0])) == 0.5
-    assert accuracy(torch.tensor([[0.3], [-0.2]]), torch.tensor([1.0, 1.0])) == 0.5
+    assert output_accuracy(torch.tensor([0, 0]), torch.tensor([[2.0, 1.0], [0.0, 3.0]])) == 0.5
+    assert output_accuracy(torch.tensor([1.0, 1.0]), torch.tensor([[0.3], [-0.2]])) == 0.5
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -18,11 +18,11 @@ could multiply by zero.
 
 from __future__ import annotations
 
-import math
 import numbers
 
-import numpy as np
 from array_api_compat import array_namespace
+
+from lessons_lib.validate import as_array, number
 
 # --------------------------------------------------------------------------------------------------------
 # Input checks shared by activations.py and losses.py
@@ -32,36 +32,8 @@ def _shape(a) -> tuple:
     return tuple(int(s) for s in a.shape)
 
 
-def _as_array(x, fn: str, name: str = "z", keep_int: bool = False):
-    """Return ``(x, xp)``: ``x`` as an array of its own library (lists become NumPy) and that namespace."""
-    if isinstance(x, (list, tuple, numbers.Number)):
-        try:
-            x = np.asarray(x) if keep_int else np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{fn}: {name} could not be read as an array of numbers; got {x!r}") from None
-    try:
-        xp = array_namespace(x)
-    except TypeError:
-        raise TypeError(
-            f"{fn}: {name} is a {type(x).__name__}; expected a NumPy array, a torch tensor or a list of numbers"
-        ) from None
-    if xp.isdtype(x.dtype, "real floating") or (keep_int and xp.isdtype(x.dtype, "integral")):
-        return x, xp
-    if not xp.isdtype(x.dtype, ("integral", "bool")):
-        raise TypeError(f"{fn}: {name} has dtype {x.dtype}; expected real numbers")
-    return xp.astype(x, xp.empty(0).dtype), xp  # the library's default float type
 
 
-def _number(fn: str, name: str, value, low: float | None = None, strict: bool = False) -> float:
-    """Check that ``value`` is a finite real number (optionally ``>= low`` or ``> low``) and return it."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if strict else value >= low
-    if not ok:
-        want = "a finite number" if low is None else f"a number {'>' if strict else '>='} {low:g}"
-        shown = value if isinstance(value, numbers.Real) else repr(value)
-        raise ValueError(f"{fn}: {name} is {shown}; expected {want}")
-    return float(value)
 
 
 def _check_axis(fn: str, z, axis) -> None:
@@ -93,7 +65,7 @@ def step(z):
 
     Output in {0, 1}, same shape and dtype as z. We take step(0) = 1, as ``torch.heaviside(z, 1.0)`` does.
     """
-    z, xp = _as_array(z, "step")
+    z, xp = as_array("step", "z", z)
     return xp.astype(z >= 0, z.dtype)
 
 
@@ -104,19 +76,19 @@ def step_grad(z):
     gradient carries no information about which way to move the weights. That is why the perceptron
     learning rule updates with the error itself rather than with a gradient.
     """
-    z, xp = _as_array(z, "step_grad")
+    z, xp = as_array("step_grad", "z", z)
     return xp.zeros_like(z)
 
 
 def identity(z):
     """Identity (linear) activation f(z) = z: the usual output unit for regression. Range (-inf, inf)."""
-    z, _ = _as_array(z, "identity")
+    z, _ = as_array("identity", "z", z)
     return z
 
 
 def identity_grad(z):
     """Derivative of :func:`identity`: 1 everywhere (same shape as z)."""
-    z, xp = _as_array(z, "identity_grad")
+    z, xp = as_array("identity_grad", "z", z)
     return xp.ones_like(z)
 
 
@@ -125,9 +97,12 @@ def sigmoid(z):
 
     Two algebraically equal forms are used, each on its own side of zero: 1 / (1 + exp(-z)) for z >= 0
     and exp(z) / (1 + exp(z)) for z < 0, so exp never sees a positive number and cannot overflow.
-    (In floating point the output rounds to exactly 0 or 1 once |z| is large, about 17 in float32.)
+    In floating point the two tails differ. Near 1 the spacing of the numbers is fixed, so the output rounds
+    to exactly 1 from z of about 17 (float32) or 37 (float64). Near 0 the numbers get ever finer, so the
+    output keeps tiny values (subnormal ones at the end) and is exactly 0 only below about -104 (float32)
+    or -745 (float64).
     """
-    z, xp = _as_array(z, "sigmoid")
+    z, xp = as_array("sigmoid", "z", z)
     pos = z >= 0
     zp, zn = _split(xp, z, pos)
     return xp.where(pos, 1 / (1 + xp.exp(-zp)), xp.exp(zn) / (1 + xp.exp(zn)))
@@ -138,19 +113,19 @@ def sigmoid_grad(z):
 
     Written as s(z) * s(-z) because 1 - s(z) loses all its digits once s(z) is close to 1.
     """
-    z, _ = _as_array(z, "sigmoid_grad")
+    z, _ = as_array("sigmoid_grad", "z", z)
     return sigmoid(z) * sigmoid(-z)
 
 
 def tanh(z):
     """Hyperbolic tangent (e^z - e^-z) / (e^z + e^-z) = 2 * sigmoid(2z) - 1. Range (-1, 1), zero-centred."""
-    z, xp = _as_array(z, "tanh")
+    z, xp = as_array("tanh", "z", z)
     return xp.tanh(z)
 
 
 def tanh_grad(z):
     """Derivative of :func:`tanh`: 1 - tanh(z)^2. Range (0, 1], peak at z = 0."""
-    z, xp = _as_array(z, "tanh_grad")
+    z, xp = as_array("tanh_grad", "z", z)
     return 1 - xp.tanh(z) ** 2
 
 
@@ -159,13 +134,13 @@ def relu(z):
 
     A NaN input stays NaN (as in torch), so a network that has diverged stays visibly diverged.
     """
-    z, xp = _as_array(z, "relu")
+    z, xp = as_array("relu", "z", z)
     return xp.where(z <= 0, 0.0, z)
 
 
 def relu_grad(z):
     """Derivative of :func:`relu`: 1 where z > 0, else 0. At the kink z = 0 we use 0, as torch does."""
-    z, xp = _as_array(z, "relu_grad")
+    z, xp = as_array("relu_grad", "z", z)
     return xp.astype(z > 0, z.dtype)
 
 
@@ -175,15 +150,15 @@ def leaky_relu(z, negative_slope: float = 0.01):
     ``negative_slope`` (>= 0) is the slope of the line on the negative side; it is a small positive number,
     so negative inputs give small negative outputs and a small non-zero gradient.
     """
-    z, xp = _as_array(z, "leaky_relu")
-    negative_slope = _number("leaky_relu", "negative_slope", negative_slope, low=0)
+    z, xp = as_array("leaky_relu", "z", z)
+    negative_slope = number("leaky_relu", "negative_slope", negative_slope, low=0)
     return xp.where(z > 0, z, negative_slope * z)
 
 
 def leaky_relu_grad(z, negative_slope: float = 0.01):
     """Derivative of :func:`leaky_relu`: 1 where z > 0, else negative_slope (including z = 0, as in torch)."""
-    z, xp = _as_array(z, "leaky_relu_grad")
-    negative_slope = _number("leaky_relu_grad", "negative_slope", negative_slope, low=0)
+    z, xp = as_array("leaky_relu_grad", "z", z)
+    negative_slope = number("leaky_relu_grad", "negative_slope", negative_slope, low=0)
     one = xp.ones_like(z)
     return xp.where(z > 0, one, negative_slope * one)
 
@@ -191,8 +166,8 @@ def leaky_relu_grad(z, negative_slope: float = 0.01):
 def _prelu_slope(fn: str, z, a):
     """Check PReLU's slope ``a``: a number, or an array of z's library whose shape broadcasts to z's."""
     if isinstance(a, numbers.Real) and not isinstance(a, bool):
-        return _number(fn, "a", a)
-    a, _ = _as_array(a, fn, name="a")
+        return number(fn, "a", a)
+    a, _ = as_array(fn, "a", a)
     try:
         array_namespace(z, a)
     except TypeError:
@@ -208,14 +183,14 @@ def prelu(z, a):
     ``a`` is a number or an array broadcastable to z's shape, e.g. one slope per feature, shape (C,) for
     z of shape (N, C). Output has z's shape. Same as ``leaky_relu`` except that ``a`` is a parameter.
     """
-    z, xp = _as_array(z, "prelu")
+    z, xp = as_array("prelu", "z", z)
     a = _prelu_slope("prelu", z, a)
     return xp.where(z > 0, z, a * z)
 
 
 def prelu_grad(z, a):
     """Derivative of :func:`prelu` with respect to z: 1 where z > 0, else a (including z = 0, as in torch)."""
-    z, xp = _as_array(z, "prelu_grad")
+    z, xp = as_array("prelu_grad", "z", z)
     a = _prelu_slope("prelu_grad", z, a)
     one = xp.ones_like(z)
     return xp.where(z > 0, one, a * one)
@@ -228,7 +203,7 @@ def prelu_grad_a(z, a):
     (N, C)), the gradient of a loss for ``a`` is ``grad_out * prelu_grad_a(z, a)`` summed over the
     axes that ``a`` was broadcast along.
     """
-    z, xp = _as_array(z, "prelu_grad_a")
+    z, xp = as_array("prelu_grad_a", "z", z)
     _prelu_slope("prelu_grad_a", z, a)
     return xp.where(z > 0, 0.0, z)
 
@@ -239,16 +214,16 @@ def elu(z, alpha: float = 1.0):
     Computed as alpha * expm1(min(z, 0)) on the negative side: expm1 stays accurate for small |z| and
     exp never sees a positive number.
     """
-    z, xp = _as_array(z, "elu")
-    alpha = _number("elu", "alpha", alpha, low=0)
+    z, xp = as_array("elu", "z", z)
+    alpha = number("elu", "alpha", alpha, low=0)
     _, zn = _split(xp, z, z > 0)  # zn = min(z, 0)
     return xp.where(z > 0, z, alpha * xp.expm1(zn))
 
 
 def elu_grad(z, alpha: float = 1.0):
     """Derivative of :func:`elu`: 1 where z > 0, else alpha * exp(z) (alpha at z = 0, as in torch)."""
-    z, xp = _as_array(z, "elu_grad")
-    alpha = _number("elu_grad", "alpha", alpha, low=0)
+    z, xp = as_array("elu_grad", "z", z)
+    alpha = number("elu_grad", "alpha", alpha, low=0)
     _, zn = _split(xp, z, z > 0)
     return xp.where(z > 0, xp.ones_like(z), alpha * xp.exp(zn))
 
@@ -259,15 +234,15 @@ def swish(z, beta: float = 1.0):
     Smooth, not monotonic: it dips to a minimum of about -0.278 / beta (for beta > 0) and then grows like
     relu. Range about [-0.278 / beta, inf) for beta > 0; same shape as z.
     """
-    z, _ = _as_array(z, "swish")
-    beta = _number("swish", "beta", beta)
+    z, _ = as_array("swish", "z", z)
+    beta = number("swish", "beta", beta)
     return z * sigmoid(beta * z)
 
 
 def swish_grad(z, beta: float = 1.0):
     """Derivative of :func:`swish`: s + beta * z * s * (1 - s), with s = sigmoid(beta * z)."""
-    z, _ = _as_array(z, "swish_grad")
-    beta = _number("swish_grad", "beta", beta)
+    z, _ = as_array("swish_grad", "z", z)
+    beta = number("swish_grad", "beta", beta)
     s = sigmoid(beta * z)
     return s + beta * z * s * sigmoid(-beta * z)
 
@@ -287,7 +262,7 @@ def softmax(z, axis: int = -1):
     can round to exactly 0). The maximum is subtracted first; softmax is unchanged by adding a constant to
     every entry, and afterwards exp sees only numbers <= 0, so it cannot overflow.
     """
-    z, xp = _as_array(z, "softmax")
+    z, xp = as_array("softmax", "z", z)
     _check_axis("softmax", z, axis)
     e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
@@ -299,14 +274,14 @@ def log_softmax(z, axis: int = -1):
     logsumexp(z) = m + log(sum_j exp(z_j - m)) with m = max(z), which never overflows, and the result
     stays finite where log(softmax(z)) would give log(0) = -inf.
     """
-    z, xp = _as_array(z, "log_softmax")
+    z, xp = as_array("log_softmax", "z", z)
     _check_axis("log_softmax", z, axis)
     shifted = z - xp.max(z, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def _check_grad_out(fn: str, z, grad_out):
-    grad_out, _ = _as_array(grad_out, fn, name="grad_out")
+    grad_out, _ = as_array(fn, "grad_out", grad_out)
     if _shape(grad_out) != _shape(z):
         raise ValueError(f"{fn}: grad_out has shape {_shape(grad_out)} but z has shape {_shape(z)}")
     return grad_out
@@ -318,7 +293,7 @@ def softmax_vjp(z, grad_out, axis: int = -1):
     With s = softmax(z) the Jacobian is ds_i/dz_j = s_i (delta_ij - s_j), so the product with g = grad_out
     is s * (g - sum(g * s)), the sum taken along ``axis``. ``grad_out`` must have z's shape; so has the result.
     """
-    z, xp = _as_array(z, "softmax_vjp")
+    z, xp = as_array("softmax_vjp", "z", z)
     grad_out = _check_grad_out("softmax_vjp", z, grad_out)
     s = softmax(z, axis=axis)
     return s * (grad_out - xp.sum(grad_out * s, axis=axis, keepdims=True))
@@ -330,7 +305,7 @@ def log_softmax_vjp(z, grad_out, axis: int = -1):
     From d log s_i / dz_j = delta_ij - s_j, with the sum along ``axis``. ``grad_out`` must have z's shape;
     so has the result. With g = -onehot(y) this is softmax(z) - onehot(y), the cross-entropy gradient.
     """
-    z, xp = _as_array(z, "log_softmax_vjp")
+    z, xp = as_array("log_softmax_vjp", "z", z)
     grad_out = _check_grad_out("log_softmax_vjp", z, grad_out)
     return grad_out - softmax(z, axis=axis) * xp.sum(grad_out, axis=axis, keepdims=True)
 

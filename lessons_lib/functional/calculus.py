@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from array_api_compat import array_namespace
+
+from lessons_lib.validate import as_array
 
 __all__ = ["Line", "derivative", "partial", "tangent_line"]
 
@@ -47,24 +48,8 @@ def _check_h(fn: str, h) -> float:
 
 def _as_input(fn: str, name: str, x):
     """Return ``(x, is_number)``: x as a floating array of its own library (numbers and lists become NumPy)."""
-    if isinstance(x, bool):
-        raise TypeError(f"{fn}: {name} is {x!r}; expected a number, an array or a tensor")
-    is_number = isinstance(x, numbers.Real)
-    if isinstance(x, (list, tuple, numbers.Number)):
-        try:
-            x = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{fn}: {name} could not be read as real numbers; got {x!r}") from None
-    try:
-        xp = array_namespace(x)
-    except TypeError:
-        raise TypeError(
-            f"{fn}: {name} is a {type(x).__name__}; expected a number, a list of numbers, a NumPy array or a torch tensor"
-        ) from None
-    if xp.isdtype(x.dtype, ("integral", "bool")):
-        x = xp.astype(x, xp.float64)  # finite differences need all the precision there is
-    elif not xp.isdtype(x.dtype, "real floating"):
-        raise TypeError(f"{fn}: {name} has dtype {x.dtype}; expected real numbers")
+    x_in, is_number = x, isinstance(x, numbers.Real) and not isinstance(x, bool)
+    x, _ = as_array(fn, name, x_in, integers="float64")  # finite differences need all the precision there is
     return x, is_number
 
 

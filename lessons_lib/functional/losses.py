@@ -20,7 +20,8 @@ import math
 
 from array_api_compat import array_namespace, device
 
-from lessons_lib.functional.activations import _as_array, _number, _shape, _split, log_softmax, relu
+from lessons_lib.functional.activations import _shape, _split, log_softmax, relu
+from lessons_lib.validate import as_array, number
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -58,8 +59,8 @@ def _one_library(fn: str, named: dict):
 
 def _pair(fn: str, a, b, names: tuple):
     """Read two real arrays of one library and one shape; return ``(a, b, xp)`` with b cast to a's dtype."""
-    a, _ = _as_array(a, fn, names[0])
-    b, _ = _as_array(b, fn, names[1])
+    a, _ = as_array(fn, names[0], a)
+    b, _ = as_array(fn, names[1], b)
     xp = _one_library(fn, {names[0]: a, names[1]: b})
     if _shape(a) != _shape(b):
         raise ValueError(f"{fn}: {names[0]} {_shape(a)} but {names[1]} {_shape(b)}; expected equal shapes")
@@ -141,7 +142,7 @@ def huber(y_pred, y_true, delta: float = 1.0, reduction: str = "mean"):
     branch. Same as ``torch.nn.functional.huber_loss``.
     """
     _check_reduction("huber", reduction)
-    delta = _number("huber", "delta", delta, low=0, strict=True)
+    delta = number("huber", "delta", delta, low=0, low_open=True)
     y_pred, y_true, xp = _pair("huber", y_pred, y_true, ("y_pred", "y_true"))
     err = xp.abs(y_pred - y_true)
     q = xp.clip(err, None, delta)
@@ -162,7 +163,7 @@ def bce(p, y, eps: float = 1e-12, reduction: str = "mean"):
     whenever p and 1 - p are both >= eps. Prefer :func:`bce_with_logits`, which never needs clipping.
     """
     _check_reduction("bce", reduction)
-    eps = _number("bce", "eps", eps, low=0, strict=True)
+    eps = number("bce", "eps", eps, low=0, low_open=True)
     p, y, xp = _pair("bce", p, y, ("p", "y"))
     _check_unit_interval("bce", "probabilities", p, xp)
     _check_unit_interval("bce", "targets", y, xp)
@@ -196,8 +197,8 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
     """
     fn = "cross_entropy"
     _check_reduction(fn, reduction)
-    logits, _ = _as_array(logits, fn, "logits")
-    targets, _ = _as_array(targets, fn, "targets", keep_int=True)
+    logits, _ = as_array(fn, "logits", logits)
+    targets, _ = as_array(fn, "targets", targets, integers="keep")
     xp = _one_library(fn, {"logits": logits, "targets": targets})
     if len(_shape(logits)) != 2:
         raise ValueError(f"{fn}: logits has shape {_shape(logits)}; expected (N, C), one row of scores per sample")
@@ -246,8 +247,8 @@ def triplet(anchor, positive, negative, margin: float = 1.0, eps: float = 1e-6, 
     """
     fn = "triplet"
     _check_reduction(fn, reduction)
-    margin = _number(fn, "margin", margin, low=0)
-    eps = _number(fn, "eps", eps, low=0)
+    margin = number(fn, "margin", margin, low=0)
+    eps = number(fn, "eps", eps, low=0)
     anchor, positive, xp = _pair(fn, anchor, positive, ("anchor", "positive"))
     anchor, negative, _ = _pair(fn, anchor, negative, ("anchor", "negative"))
     if len(_shape(anchor)) == 0:
@@ -267,10 +268,10 @@ def contrastive(x1, x2, y, margin: float = 1.0, eps: float = 1e-6, reduction: st
     """
     fn = "contrastive"
     _check_reduction(fn, reduction)
-    margin = _number(fn, "margin", margin, low=0)
-    eps = _number(fn, "eps", eps, low=0)
+    margin = number(fn, "margin", margin, low=0)
+    eps = number(fn, "eps", eps, low=0)
     x1, x2, xp = _pair(fn, x1, x2, ("x1", "x2"))
-    y, _ = _as_array(y, fn, "y")
+    y, _ = as_array(fn, "y", y)
     _one_library(fn, {"x1": x1, "y": y})
     if len(_shape(x1)) == 0 or _shape(y) != _shape(x1)[:-1]:
         raise ValueError(f"{fn}: x1 {_shape(x1)} but y {_shape(y)}; expected x1 (N, D) and y (N,)")

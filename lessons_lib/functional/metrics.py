@@ -155,6 +155,25 @@ def accuracy(y_true, y_pred) -> float:
     return float(np.mean(y_true == y_pred))
 
 
+def predicted_labels(outputs) -> np.ndarray:
+    """Class labels from a model's raw outputs (NumPy or torch, any device).
+
+    (N, C) scores with C > 1: the argmax (softmax would not change it). (N,) or (N, 1): one logit per
+    sample of a binary task, label 1 where the logit is > 0 (the probability > 0.5). Returns (N,) int64.
+    """
+    scores = _to_numpy(outputs)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        return scores.argmax(axis=1)
+    if scores.ndim not in (1, 2):
+        raise ValueError(f"predicted_labels: outputs has shape {scores.shape}; expected (N, C) scores or (N,) logits")
+    return (scores.reshape(-1) > 0).astype(np.int64)
+
+
+def output_accuracy(y_true, outputs) -> float:
+    """:func:`accuracy` of a model's raw outputs (see :func:`predicted_labels`); y_true (N,) or (N, 1)."""
+    return accuracy(_to_numpy(y_true).reshape(-1), predicted_labels(outputs))
+
+
 def _class_counts(fn: str, y_true, y_pred, average, pos_label) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-class (TP, predicted count, true count), read off the confusion matrix.
 

@@ -10,45 +10,13 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from lessons_lib.data.splits import batches
+from lessons_lib.functional.metrics import output_accuracy
+from lessons_lib.history import History
 from lessons_lib.scratch.layers import SGD, BCEWithLogitsLoss, MSELoss
-
-
-@dataclass
-class History:
-    """What happened during :func:`fit`, one entry per completed epoch."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    best_epoch: int | None = None  # 1-based; set when early stopping restored the best weights
-    diverged: bool = False  # the loss became inf or nan and training stopped
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-
-def accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of correct predictions from a model's raw outputs.
-
-    outputs (N, C) with C > 1: the predicted class is the argmax (softmax does not change it).
-    outputs (N,) or (N, 1): one logit per sample for a binary task, predicted 1 where the logit > 0.
-    """
-    outputs, y = np.asarray(outputs), np.asarray(y)
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        pred = outputs.argmax(axis=1)
-    else:
-        pred = (outputs.reshape(len(outputs)) > 0).astype(int)
-        y = y.reshape(len(y))
-    if len(pred) != len(y):
-        raise ValueError(f"accuracy: {len(pred)} predictions but {len(y)} targets")
-    return float(np.mean(pred == y))
 
 
 def _targets_for(loss_fn, y):
@@ -63,7 +31,7 @@ def evaluate(model, loss_fn, X, y, batch_size: int = 1024) -> tuple[float, float
     X, y = np.asarray(X), np.asarray(y)
     outputs = np.concatenate([model.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)])
     loss = loss_fn.forward(outputs, _targets_for(loss_fn, y))
-    acc = None if isinstance(loss_fn, MSELoss) else accuracy(outputs, y)
+    acc = None if isinstance(loss_fn, MSELoss) else output_accuracy(y, outputs)
     return loss, acc
 
 
@@ -104,20 +72,20 @@ def fit(model, loss_fn, X, y, *, lr: float = 0.1, epochs: int = 10, batch_size: 
                 optimizer.step()
                 total += loss * len(idx)
                 if not isinstance(loss_fn, MSELoss):
-                    correct_weighted += accuracy(out, y[idx]) * len(idx)
+                    correct_weighted += output_accuracy(y[idx], out) * len(idx)
         train_loss = total / len(X)
         if not math.isfinite(train_loss):
             history.diverged = True
             break
         history.train_loss.append(train_loss)
         if not isinstance(loss_fn, MSELoss):
-            history.train_acc.append(correct_weighted / len(X))
+            history.train_metric.append(correct_weighted / len(X))
         if X_val is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 val_loss, val_acc = evaluate(model, loss_fn, X_val, y_val)
             history.val_loss.append(val_loss)
             if val_acc is not None:
-                history.val_acc.append(val_acc)
+                history.val_metric.append(val_acc)
             if patience is not None:
                 if val_loss < best_loss:
                     best_loss, waited, history.best_epoch = val_loss, 0, history.epochs

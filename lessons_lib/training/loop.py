@@ -15,42 +15,14 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from lessons_lib.device import get_device, is_static
-
-
-@dataclass
-class History:
-    """Per-epoch record of a :func:`fit` run."""
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    train_metric: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    best_epoch: int | None = None  # 1-based epoch whose weights the model holds after early stopping
-    stopped_early: bool = False
-    diverged: bool = False
-    seconds: float = 0.0
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-
-def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Fraction correct: argmax over classes for (N, C) outputs; logit > 0 for (N,) or (N, 1) outputs."""
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        pred = outputs.argmax(dim=1)
-    else:
-        pred = (outputs.reshape(-1) > 0).long()
-        targets = targets.reshape(-1)
-    return (pred == targets).float().mean().item()
+from lessons_lib.functional.metrics import output_accuracy
+from lessons_lib.history import History
 
 
 def make_loader(X, y, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> DataLoader:
@@ -81,7 +53,7 @@ def _loss(loss_fn, out, yb, where: str):
 
 
 @torch.no_grad()
-def evaluate(model, loader, loss_fn, metric: Callable | None = accuracy, device=None) -> tuple[float, float | None]:
+def evaluate(model, loader, loss_fn, metric: Callable | None = output_accuracy, device=None) -> tuple[float, float | None]:
     """Mean loss (and metric) of ``model`` over ``loader``, in eval mode without gradients."""
     device = device or get_device()
     was_training = model.training
@@ -98,19 +70,20 @@ def evaluate(model, loader, loss_fn, metric: Callable | None = accuracy, device=
     model.train(was_training)
     if count == 0:
         raise ValueError("evaluate: the loader yields no batches")
-    score = metric(torch.cat(outputs), torch.cat(targets)) if metric is not None else None
+    score = metric(torch.cat(targets), torch.cat(outputs)) if metric is not None else None
     return total / count, score
 
 
 def fit(model: torch.nn.Module, train_loader, *, loss_fn, optimizer, epochs: int, val_loader=None,
-        metric: Callable | None = accuracy, scheduler=None, patience: int | None = None,
+        metric: Callable | None = output_accuracy, scheduler=None, patience: int | None = None,
         clip_grad_norm: float | None = None, on_epoch_end: Callable | None = None, device=None,
         desc: str = "training") -> History:
     """Train ``model`` and return its :class:`History`.
 
     loss_fn:        e.g. ``nn.CrossEntropyLoss()``; called as ``loss_fn(model(x), y)``.
     optimizer:      a torch.optim (or ``lessons_lib.training.optimizers``) optimizer over the model's parameters.
-    metric:         ``metric(outputs, targets) -> float`` recorded each epoch (None for regression).
+    metric:         ``metric(y_true, outputs) -> float`` (y_true first, as in scikit-learn), recorded each epoch;
+                    None for regression.
     scheduler:      stepped once at the end of every epoch.
     patience:       early stopping: stop after this many epochs without a lower validation loss and
                     restore the best epoch's weights (needs ``val_loader``).
@@ -145,7 +118,7 @@ def fit(model: torch.nn.Module, train_loader, *, loss_fn, optimizer, epochs: int
             total += loss.item() * len(xb)
             count += len(xb)
             if metric is not None:
-                correct += metric(out.detach(), yb) * len(xb)
+                correct += metric(yb, out.detach()) * len(xb)
         if not math.isfinite(total):
             history.diverged = True
             break
