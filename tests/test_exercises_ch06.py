@@ -3,18 +3,13 @@
 import numpy as np
 import torch
 
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.checking import ERROR, FAILED, PASSED
 from lessons_lib.notebook.exercises.ch06 import (
     check_linear_backward,
     check_mlp_backward,
     linear_backward_reference,
     mlp_backward_reference,
 )
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError  # your code here
-
 
 # ------------------------------------------------------------------------------------- Linear backward
 
@@ -31,10 +26,6 @@ def test_linear_reference_matches_torch():
 def test_linear_reference_passes():
     result = check_linear_backward(linear_backward_reference)
     assert result.status == PASSED, result
-
-
-def test_linear_stub_is_not_attempted():
-    assert check_linear_backward(stub).status == NOT_ATTEMPTED
 
 
 def test_linear_transposed_dW_is_diagnosed():
@@ -105,10 +96,6 @@ def test_mlp_reference_matches_torch():
 def test_mlp_reference_and_torch_solution_pass():
     assert check_mlp_backward(mlp_backward_reference).status == PASSED
     assert check_mlp_backward(lambda **kw: tuple(_torch_mlp_grads(**kw))).status == PASSED
-
-
-def test_mlp_stub_is_not_attempted():
-    assert check_mlp_backward(stub).status == NOT_ATTEMPTED
 
 
 def _mlp(X, y, W1, b1, W2, b2, *, mean=True, onehot=True, slope="tanh", sum_bias=True):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lessons_lib.data.splits import batches
-from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.checking import FAILED, PASSED
 from lessons_lib.notebook.exercises.ch07 import (
     _EPOCH_CASES,
     check_gd_step,
@@ -14,11 +14,6 @@ from lessons_lib.notebook.exercises.ch07 import (
     gd_step_reference,
     iterations_per_epoch_reference,
 )
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError  # your code here
-
 
 # ----------------------------------------------------------------------------------------------- gd step
 
@@ -43,10 +38,6 @@ def test_gd_step_reference_decreases_the_loss():
     w, b = np.zeros(2), 0.0
     new_w, new_b = gd_step_reference(X, y, w, b, 0.1)
     assert np.mean((y - X @ new_w - new_b) ** 2) < np.mean((y - X @ w - b) ** 2)
-
-
-def test_gd_step_stub_is_not_attempted():
-    assert check_gd_step(stub).status == NOT_ATTEMPTED
 
 
 def _grad(X, y, w, b):
@@ -99,10 +90,6 @@ def test_iterations_reference_and_float_ceil_pass():
         return np.floor(n / batch_size) if drop_last else np.ceil(n / batch_size)
 
     assert check_iterations_per_epoch(with_numpy).status == PASSED
-
-
-def test_iterations_stub_is_not_attempted():
-    assert check_iterations_per_epoch(stub).status == NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize(

@@ -3,18 +3,13 @@
 import numpy as np
 
 from lessons_lib.data.splits import kfold
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.checking import ERROR, FAILED, PASSED
 from lessons_lib.notebook.exercises.ch08 import (
     check_kfold_indices,
     check_train_val_test_split,
     kfold_indices_reference,
     split_indices_reference,
 )
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError  # your code here
-
 
 # ------------------------------------------------------------------------------------------------ split
 
@@ -39,8 +34,7 @@ def test_split_reference_agrees_with_lessons_lib_sizes():
         assert [len(p) for p in split_indices_reference(n)] == [len(s.X_train), len(s.X_val), len(s.X_test)]
 
 
-def test_split_stub_is_not_attempted_and_a_crash_is_reported():
-    assert check_train_val_test_split(stub).status == NOT_ATTEMPTED
+def test_split_crash_is_reported():
     result = check_train_val_test_split(lambda n, fractions, seed: np.random.default_rng(seed).permutation(n)[: fractions])
     assert result.status == ERROR and "TypeError" in result.message
 
@@ -121,10 +115,6 @@ def test_split_ignoring_the_seed_is_diagnosed():
 def test_kfold_reference_and_lessons_lib_pass():
     assert check_kfold_indices(kfold_indices_reference).status == PASSED
     assert check_kfold_indices(lambda n, k, seed=0: list(kfold(n, k, rng=np.random.default_rng(seed)))).passed
-
-
-def test_kfold_stub_is_not_attempted():
-    assert check_kfold_indices(stub).status == NOT_ATTEMPTED
 
 
 def test_kfold_training_on_the_validation_fold_is_diagnosed():

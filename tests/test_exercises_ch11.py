@@ -1,22 +1,20 @@
 """The Chapter 11 checkers: references pass, realistic wrong answers are rejected with the right diagnosis."""
 
+import numpy as np
+import pytest
 import torch
 from torch.utils.data import Dataset
 
-from lessons_lib.notebook.checking import FAILED, NOT_ATTEMPTED, PASSED
+from lessons_lib.notebook.checking import FAILED, PASSED
 from lessons_lib.notebook.exercises.ch11 import (
     DigitsDatasetReference,
+    _epoch_setup,
     check_count_parameters_torch,
     check_dataset,
     check_train_epoch,
     count_parameters_torch_reference,
     train_epoch_reference,
 )
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError  # your code here
-
 
 # ------------------------------------------------------------------------------------ parameter count
 
@@ -38,10 +36,6 @@ def test_count_rejects_weights_only_and_input_biases():
     assert r.status == FAILED and "OUTPUT units" in r.message
     r = check_count_parameters_torch(lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes))
     assert r.status == FAILED and "input layer has no biases" in r.message
-
-
-def test_count_stub_is_not_attempted():
-    assert check_count_parameters_torch(stub).status == NOT_ATTEMPTED
 
 
 # ---------------------------------------------------------------------------------------------- dataset
@@ -90,19 +84,68 @@ def test_dataset_rejects_typical_mistakes():
     assert r.status == FAILED and "number of pixels" in r.message
 
 
-def test_dataset_stub_is_not_attempted():
-    class Stub(Dataset):
-        def __init__(self, images, labels):
-            raise NotImplementedError  # your code here
-
-    assert check_dataset(Stub).status == NOT_ATTEMPTED
-
-
 # -------------------------------------------------------------------------------------------- one epoch
+
+
+def _epoch_by_hand(X, y, w, b, batch, lr):
+    """One epoch of SGD on mean squared error for a linear model, with the gradients written out in NumPy.
+
+    X: (n, 3), y: (n,), w: (3,), b: a number. Returns (w, b, mean loss per example over the epoch).
+    """
+    total = 0.0
+    for start in range(0, len(X), batch):
+        xb, yb = X[start:start + batch], y[start:start + batch]
+        r = xb @ w + b - yb                                   # residuals, (B,)
+        total += np.mean(r**2) * len(xb)                      # the batch's loss, measured before its step
+        w, b = w - lr * 2 * xb.T @ r / len(xb), b - lr * 2 * r.mean()
+    return w, b, total / len(X)
+
+
+@pytest.mark.parametrize("seed, n, batch", [(0, 10, 4), (1, 23, 5), (2, 8, 8)])  # the checker's three settings
+def test_epoch_reference_agrees_with_sgd_written_out_in_numpy(seed, n, batch):
+    model, loader, loss_fn, optimizer = _epoch_setup(seed, n, batch)
+    X, y = (t.double().numpy() for t in loader.dataset.tensors)
+    w0, b0 = model.weight.detach().double().numpy().ravel(), model.bias.item()
+    w, b, mean_loss = _epoch_by_hand(X, y.ravel(), w0, b0, batch, lr=optimizer.param_groups[0]["lr"])
+    got = train_epoch_reference(model, loader, loss_fn, optimizer)
+    np.testing.assert_allclose(model.weight.detach().numpy().ravel(), w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.bias.item(), b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, mean_loss, rtol=1e-5)
+    assert not np.allclose(w, w0), "the epoch moves the weights, so the comparison means something"
 
 
 def test_epoch_reference_passes():
     assert check_train_epoch(train_epoch_reference).passed
+
+
+def test_epoch_rejects_a_loss_measured_after_the_step():
+    def after_step(model, loader, loss_fn, optimizer):  # trains correctly, but reports the loss AFTER each update
+        total, count = 0.0, 0
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            optimizer.step()
+            with torch.no_grad():
+                total += loss_fn(model(xb), yb).item() * len(xb)
+            count += len(xb)
+        return total / count
+
+    r = check_train_epoch(after_step)
+    assert r.status == FAILED and "the parameters are right but the returned loss is" in r.message
+    assert "for 10 examples in batches of 4" in r.message
+
+
+def test_epoch_rejects_a_wrong_learning_rule():
+    def double_step(model, loader, loss_fn, optimizer):  # two steps per batch: the parameters go too far
+        for xb, yb in loader:
+            for _ in range(2):
+                optimizer.zero_grad()
+                loss_fn(model(xb), yb).backward()
+                optimizer.step()
+        return 0.0
+
+    r = check_train_epoch(double_step)
+    assert r.status == FAILED and "the trained parameters differ from one SGD step per batch" in r.message
 
 
 def _buggy(step_inside=True, zero=True, returned="mean"):
@@ -142,7 +185,3 @@ def test_epoch_rejects_wrong_mean_losses():
     assert r.status == FAILED and "overwritten" in r.message
     r = check_train_epoch(_buggy(returned="mean"))
     assert r.status == FAILED and "weight each by its batch size" in r.message
-
-
-def test_epoch_stub_is_not_attempted():
-    assert check_train_epoch(stub).status == NOT_ATTEMPTED

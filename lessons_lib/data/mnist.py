@@ -1,4 +1,5 @@
-"""MNIST-1D, generated procedurally by the mnist1d package, and the IDX format that MNIST itself uses.
+"""MNIST-1D, generated procedurally by the mnist1d package, and the IDX format that MNIST itself uses
+(:func:`read_idx`, :func:`write_idx`, :func:`load_mnist`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,31 @@ def read_idx(path) -> np.ndarray:
         raise ValueError(f"read_idx: {path} has {got - expected} bytes after the data that shape {shape} describes")
     data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header)
     return data.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array) -> Path:
+    """Write ``array`` (any shape, up to 255 axes) to an IDX file, the mirror image of :func:`read_idx`.
+
+    The element-type byte comes from the array's dtype: uint8 0x08, int8 0x09, int16 0x0B, int32 0x0C,
+    float32 0x0D, float64 0x0E; any other dtype (int64, bool, float16, ...) is a ValueError, so convert first
+    (``labels.astype(np.uint8)``). Sizes and elements are written big-endian; a path ending in ``.gz`` is
+    gzipped. Returns the path.
+    """
+    import gzip
+
+    path, array = Path(path), np.asarray(array)
+    codes = {np.dtype(kind).newbyteorder("=").str: code for code, kind in _IDX_DTYPES.items()}
+    code = codes.get(array.dtype.newbyteorder("=").str)
+    if code is None:
+        known = ", ".join(str(np.dtype(kind).newbyteorder("=")) for kind in _IDX_DTYPES.values())
+        raise ValueError(f"write_idx: array has dtype {array.dtype}, which IDX cannot store; expected one of {known}")
+    if array.ndim > 255 or any(n >= 2**32 for n in array.shape):
+        raise ValueError(f"write_idx: array has shape {array.shape}; IDX allows at most 255 axes of length < 2**32")
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">")).tobytes()  # C order, big-endian
+    with (gzip.open if path.suffix == ".gz" else open)(path, "wb") as f:
+        f.write(header + data)
+    return path
 
 
 def load_mnist(directory, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,72 @@
+"""lessons_lib.data.augment: shapes, determinism, the identity at zero strength, the range, bad input."""
+
+import numpy as np
+import pytest
+
+from lessons_lib.data.augment import augment
+from lessons_lib.data.real import load
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load("digits")
+    return d.X[:12] / 16.0  # (12, 64) in [0, 1]
+
+
+def test_shapes_are_kept_flat_and_as_images(digits):
+    rng = np.random.default_rng(0)
+    flat = augment(digits, rng)
+    assert flat.shape == (12, 64) and flat.dtype == np.float64
+    images = augment(digits.reshape(12, 8, 8), rng)
+    assert images.shape == (12, 8, 8)
+    assert augment(np.zeros((0, 64)), rng).shape == (0, 64)
+
+
+def test_same_seed_same_copies_other_seed_other_copies(digits):
+    a = augment(digits, np.random.default_rng(5))
+    b = augment(digits, np.random.default_rng(5))
+    c = augment(digits, np.random.default_rng(6))
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0.1
+
+
+def test_zero_strength_is_the_identity(digits):
+    out = augment(digits, np.random.default_rng(0), max_degrees=0, max_shift=0, noise=0)
+    np.testing.assert_allclose(out, digits, atol=1e-12)
+
+
+def test_each_transformation_changes_the_image_and_stays_in_range(digits):
+    for kwargs in ({"max_degrees": 12.0, "max_shift": 0, "noise": 0}, {"max_degrees": 0, "max_shift": 1.0, "noise": 0},
+                   {"max_degrees": 0, "max_shift": 0, "noise": 0.05}):
+        out = augment(digits, np.random.default_rng(1), **kwargs)
+        assert np.abs(out - digits).max() > 0.01, kwargs
+        assert out.min() >= 0.0 and out.max() <= 1.0, kwargs
+
+
+def test_copies_keep_about_the_same_ink(digits):
+    # small turns and shifts move the strokes but neither erase nor invent them: the total ink of each copy
+    # stays close to the original's (a little is lost at the border and to interpolation)
+    out = augment(digits, np.random.default_rng(2), noise=0.0)
+    ink_ratio = out.sum(axis=1) / digits.sum(axis=1)
+    assert np.all((ink_ratio > 0.6) & (ink_ratio < 1.2))
+
+
+def test_strong_noise_is_clipped_to_the_unit_interval(digits):
+    out = augment(digits, np.random.default_rng(3), noise=2.0)
+    assert out.min() == 0.0 and out.max() == 1.0
+
+
+def test_bad_arguments_are_named():
+    X = np.zeros((2, 64))
+    with pytest.raises(TypeError, match="augment: rng is a int; expected a numpy.random.Generator"):
+        augment(X, 0)
+    with pytest.raises(ValueError, match="augment: max_degrees is -1; expected a number >= 0"):
+        augment(X, np.random.default_rng(0), max_degrees=-1)
+    with pytest.raises(ValueError, match="augment: noise is nan"):
+        augment(X, np.random.default_rng(0), noise=float("nan"))
+    with pytest.raises(ValueError, match="63 pixels do not make a square image"):
+        augment(np.zeros((2, 63)), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"augment: X has shape \(64,\)"):
+        augment(np.zeros(64), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"values in \[0, 16\]; expected pixel values in \[0, 1\]"):
+        augment(np.linspace(0, 16, 128).reshape(2, 64), np.random.default_rng(0))
