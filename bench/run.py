@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,18 +30,10 @@ NOTEBOOK_BUDGET_S, NOTEBOOK_AIM_S, UPDATE_BUDGET_MS = 60.0, 30.0, 100.0
 
 
 def toc_notebooks() -> list[Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import toc  # the one reader of _toc.yml (book/_ext/toc.py)
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").is_file()]
+    return toc.notebooks(ROOT)
 
 
 def run_notebook(path: Path, log: Path) -> float:
@@ -89,11 +80,26 @@ def main(patterns: list[str]) -> int:
 
         kernels = kernel_bench.run()
         training = kernel_bench.digits_training()
-    write_report(rows, experiments, kernels, training)
+    pages = book_pages() if not patterns else []
+    write_report(rows, experiments, kernels, training, pages)
     return 1 if failed else 0
 
 
-def write_report(rows, experiments, kernels, training=()) -> None:
+def book_pages() -> list[dict]:
+    """The static book in headless Chromium (``bench/book_pages.py``); empty, with a note, if it cannot run."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import book_pages as pages_bench
+
+    try:
+        rows = pages_bench.run()
+    except FileNotFoundError as exc:  # no built book or no chromium: the rest of the report still stands
+        print(f"static book not measured: {exc}", file=sys.stderr)
+        return []
+    pages_bench.OUT.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def write_report(rows, experiments, kernels, training=(), pages=()) -> None:
     import torch
 
     lines = [
@@ -132,9 +138,15 @@ def write_report(rows, experiments, kernels, training=()) -> None:
                   "| run | seconds of training | epochs | test accuracy | verdict |", "|---|---:|---:|---:|---|"]
         lines += [f"| {t['name']} | {t['seconds']:.2f} | {t['epochs']} | {t['accuracy']:.3f} | "
                   f"{verdict(t['seconds'], t['budget_s'])} (budget {t['budget_s']:.0f} s) |" for t in training]
+    if pages:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import book_pages as pages_bench
+
+        lines += ["", *pages_bench.table(list(pages))]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)
-    results = {"notebooks": rows, "experiments": experiments, "kernels": kernels, "training": list(training)}
+    results = {"notebooks": rows, "experiments": experiments, "kernels": kernels, "training": list(training),
+               "book_pages": list(pages)}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1))
     print("\n" + text)
 

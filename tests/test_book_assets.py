@@ -13,12 +13,32 @@ def test_stage_copies_mathjax_and_plotly(tmp_path):
     assert (tmp_path / "v" / "mathjax" / "tex-chtml.js").is_file()
     assert any((tmp_path / "v" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
     assert (tmp_path / "v" / "plotly" / "plotly.min.js").stat().st_size > 1_000_000
+    for loader in (book_assets.PLOTLY_LOADER, book_assets.MATHJAX_LOADER):
+        assert (tmp_path / "v" / loader).is_file()
 
 
 def test_config_hook_points_sphinx_at_local_copies(tmp_path):
     app = SimpleNamespace(outdir=str(tmp_path / "html"))
     config = SimpleNamespace(html_static_path=["x"], html_js_files=[], mathjax_path="https://cdn.example/mathjax.js")
     book_assets._on_config(app, config)
-    assert config.mathjax_path == "mathjax/tex-chtml.js"
-    assert config.html_js_files[0][0] == "plotly/plotly.min.js"
+    assert config.mathjax_path == book_assets.MATHJAX_LOADER
+    assert config.html_js_files == [], "plotly.js is not put in every page's head"
     assert config.html_static_path[-1].endswith("vendor_static")
+
+
+def test_loaders_point_at_the_staged_files_and_run_after_the_first_paint():
+    # Each loader resolves its file relative to itself (_static/lessons/) and starts it from an animation frame.
+    for loader, target in ((book_assets.PLOTLY_LOADER, "../plotly/plotly.min.js"),
+                           (book_assets.MATHJAX_LOADER, "../mathjax/tex-chtml.js")):
+        js = (book_assets.LOADERS / Path(loader).name).read_text()
+        assert f'new URL("{target}", document.currentScript.src)' in js
+        assert "requestAnimationFrame" in js
+
+
+def test_plotly_loader_only_on_pages_with_a_plotly_figure():
+    added = []
+    app = SimpleNamespace(builder=SimpleNamespace(add_js_file=lambda name, **kw: added.append((name, kw))))
+    book_assets._on_page(app, "intro", "page.html", {"body": "<p>no figure</p>"}, None)
+    assert added == []
+    book_assets._on_page(app, "ch1", "page.html", {"body": '<div class="plotly-graph-div"></div>'}, None)
+    assert added == [(book_assets.PLOTLY_LOADER, {"defer": "defer"})]

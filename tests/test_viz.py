@@ -72,3 +72,38 @@ def test_matplotlib_style_uses_the_palette():
 
     viz.style_matplotlib()
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][:2] == viz.PALETTE[:2]
+
+
+def test_book_renderer_waits_for_plotlyjs_loaded_after_the_first_paint():
+    html = viz.BookRenderer().to_mimebundle(go.Figure(go.Scatter(y=[1, 2])).to_plotly_json())["text/html"]
+    assert html.count("<script") == 1 and html.count("</script>") == 1
+    script = html[html.index("<script"):]
+    assert script.index("if (window.Plotly) { draw(); }") < script.index(f'addEventListener("{viz.PLOTLY_READY}", draw')
+    assert script.index("var draw = function () {") < script.index("Plotly.newPlot")
+def test_decision_boundary_from_grid_is_what_decision_boundary_draws():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([0, 1, 1])
+    predict = lambda P: 1 / (1 + np.exp(-(P[:, 0] + 2 * P[:, 1] - 1)))  # noqa: E731
+    computed = viz.decision_boundary(predict, X, y, resolution=15, range_x=(-1, 2), range_y=(-1, 3), title="t")
+    gx, gy = np.linspace(-1, 2, 15), np.linspace(-1, 3, 15)
+    xx, yy = np.meshgrid(gx, gy)
+    z = predict(np.c_[xx.ravel(), yy.ravel()]).reshape(15, 15)  # z[i, j] at (gx[j], gy[i])
+    drawn = viz.decision_boundary_from_grid(gx, gy, z, X, y, title="t")
+    assert computed.to_plotly_json() == drawn.to_plotly_json()
+    heat, contour, class0, class1 = drawn.data
+    np.testing.assert_allclose(heat.z, z)
+    assert heat.z[0][-1] == predict(np.array([[2.0, -1.0]]))[0], "row i is gy[i], column j is gx[j]"
+    assert list(drawn.layout.xaxis.range) == [-1, 2] and list(drawn.layout.yaxis.range) == [-1, 3]
+    assert class0.marker.color == viz.PALETTE[0] and class1.marker.color == viz.PALETTE[1]
+    assert list(class1.x) == [1.0, 0.0] and list(class0.y) == [0.0]
+
+
+def test_decision_boundary_from_grid_shows_nan_as_undecided_and_names_bad_shapes():
+    X, y = np.zeros((2, 2)), np.array([0, 1])
+    fig = viz.decision_boundary_from_grid([0, 1, 2], [0, 1], np.full((2, 3), np.nan), X, y)
+    assert np.all(np.asarray(fig.data[0].z) == 0.5)
+    with pytest.raises(ValueError, match=r"decision_boundary_from_grid: z has shape \(3, 2\); expected "
+                                         r"\(len\(gy\), len\(gx\)\) = \(2, 3\)"):
+        viz.decision_boundary_from_grid([0, 1, 2], [0, 1], np.zeros((3, 2)), X, y)
+    with pytest.raises(ValueError, match="decision_boundary_from_grid: X has 2 rows but y has 3"):
+        viz.decision_boundary_from_grid([0, 1, 2], [0, 1], np.zeros((2, 3)), X, np.zeros(3))

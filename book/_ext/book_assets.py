@@ -1,8 +1,13 @@
-"""A Sphinx extension that makes the built book self-contained: no CDN, no network at read time.
+"""A Sphinx extension that makes the built book self-contained and quick to show its text.
 
 It serves MathJax 3 (from the ``django-static-mathjax`` package, its es5 build) and plotly.js (the copy
 inside the installed ``plotly`` package) from the book's own ``_static`` folder. The files are staged from
 the installed packages at build time, so nothing vendored is committed. Enabled in ``_config.yml``.
+
+Neither blocks the first paint: each is started by a small deferred loader (``book/_ext/js``) that runs
+it after the page has painted its text. MathJax's loader is Sphinx's ``mathjax_path``, so only pages with
+maths get it; plotly's is added only to pages that hold a plotly figure, whose inline scripts wait for it
+(see ``lessons_lib.notebook.viz.BookRenderer``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ import shutil
 from pathlib import Path
 
 MATHJAX_PARTS = ("tex-chtml.js", "input", "output", "a11y", "ui", "adaptors")
+LOADERS = Path(__file__).resolve().parent / "js"
+PLOTLY_LOADER = "lessons/plotly-loader.js"
+MATHJAX_LOADER = "lessons/mathjax-loader.js"
 
 
 def _stage(dest: Path) -> None:
@@ -32,17 +40,24 @@ def _stage(dest: Path) -> None:
             shutil.copy2(src, dest / "mathjax" / part)
     (dest / "plotly").mkdir()
     shutil.copy2(plotly_js, dest / "plotly" / "plotly.min.js")
+    shutil.copytree(LOADERS, dest / "lessons")
 
 
 def _on_config(app, config) -> None:
     dest = Path(app.outdir).parent / "vendor_static"
     _stage(dest)
     config.html_static_path = [*config.html_static_path, str(dest)]
-    config.mathjax_path = "mathjax/tex-chtml.js"
-    # plotly.js loads synchronously in <head>: the figures' inline scripts call Plotly as the page parses.
-    config.html_js_files = [*config.html_js_files, ("plotly/plotly.min.js", {"priority": 200})]
+    # Sphinx adds this (deferred) to pages with maths; it starts mathjax/tex-chtml.js after the first paint.
+    config.mathjax_path = MATHJAX_LOADER
+
+
+def _on_page(app, pagename, templatename, context, doctree) -> None:
+    """Give plotly's loader to the pages that hold a plotly figure, and to no other."""
+    if "plotly-graph-div" in context.get("body", ""):
+        app.builder.add_js_file(PLOTLY_LOADER, defer="defer")
 
 
 def setup(app):
     app.connect("config-inited", _on_config)
+    app.connect("html-page-context", _on_page)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -34,8 +34,10 @@ def _in_colab() -> bool:
 class BookRenderer(MimetypeRenderer):
     """Plotly renderer emitting a self-contained ``text/html`` snippet for the built book.
 
-    plotly.js itself is served once per page by the book (see ``book/_ext/book_assets.py``), so the snippet
-    neither embeds nor fetches it, loads no MathJax of its own and never auto-plays.
+    plotly.js itself is served by the book only on pages with a figure (see ``book/_ext/book_assets.py``),
+    and runs after the page's first paint; so the snippet neither embeds nor fetches it: its script draws
+    the figure at once if ``window.Plotly`` exists, else when the book's loader sends ``PLOTLY_READY``.
+    It loads no MathJax of its own and never auto-plays.
     """
 
     def to_mimebundle(self, fig_dict):
@@ -50,7 +52,25 @@ class BookRenderer(MimetypeRenderer):
             auto_play=False,
             config={"displaylogo": False, "responsive": True},
         )
-        return {"text/html": html}
+        return {"text/html": _wait_for_plotly(html)}
+
+
+PLOTLY_READY = "lessons:plotly"
+
+
+def _wait_for_plotly(html: str) -> str:
+    """Wrap the one inline script of ``plotly.io.to_html``'s snippet so that it runs once plotly.js has."""
+    head, sep, rest = html.partition("<script")
+    attrs, _, rest = rest.partition(">")
+    body, end, tail = rest.rpartition("</script>")
+    if not sep or not end or "<script" in rest:
+        raise RuntimeError("BookRenderer: plotly.io.to_html no longer emits exactly one inline <script>")
+    wrapped = (
+        "(function () { var draw = function () {" + body + "};"
+        " if (window.Plotly) { draw(); }"
+        f' else {{ window.addEventListener("{PLOTLY_READY}", draw, {{once: true}}); }} }})();'
+    )
+    return f"{head}<script{attrs}>{wrapped}</script>{tail}"
 
 
 def register_plotly() -> None:
@@ -101,19 +121,37 @@ def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0
     predict: maps an (m, 2) array of points to (m,) scores in [0, 1] (a probability, or 0/1 labels).
     X, y:    the data, (n, 2) points and (n,) labels 0/1.
     Returns a plotly figure with fixed axis ranges, so a slider that changes the model keeps the view.
+    Evaluates ``predict`` on a ``resolution`` x ``resolution`` grid and draws it with
+    :func:`decision_boundary_from_grid`.
     """
     import numpy as np
 
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"decision_boundary: X has shape {X.shape}; expected (n, 2)")
-    if len(X) != len(y):
-        raise ValueError(f"decision_boundary: X has {len(X)} rows but y has {len(y)}")
+    X, y = _check_points("decision_boundary", X, y)
     rx = range_x or (X[:, 0].min() - padding, X[:, 0].max() + padding)
     ry = range_y or (X[:, 1].min() - padding, X[:, 1].max() + padding)
     gx, gy = np.linspace(*rx, resolution), np.linspace(*ry, resolution)
     xx, yy = np.meshgrid(gx, gy)
     z = np.asarray(predict(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
+    return decision_boundary_from_grid(gx, gy, z, X, y, title=title)
+
+
+def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figure:
+    """Draw a decision boundary from scores computed beforehand on a grid, e.g. for a precomputed slider.
+
+    gx: (nx,) and gy: (ny,) grid coordinates along x1 and x2, increasing.
+    z:  (ny, nx) scores in [0, 1], ``z[i, j]`` at the point ``(gx[j], gy[i])`` (the layout of ``np.meshgrid``);
+        NaN (a diverged model) is drawn as 0.5, undecided.
+    X, y: the data, (n, 2) points and (n,) labels 0/1, drawn in ``PALETTE[0]`` and ``PALETTE[1]``.
+    Returns a plotly figure: the heatmap, the 0.5 contour and the points, with the axes fixed to the grid.
+    """
+    import numpy as np
+
+    X, y = _check_points("decision_boundary_from_grid", X, y)
+    gx, gy = np.asarray(gx, dtype=float), np.asarray(gy, dtype=float)
+    z = np.asarray(z, dtype=float)
+    if gx.ndim != 1 or gy.ndim != 1 or z.shape != (len(gy), len(gx)):
+        raise ValueError(f"decision_boundary_from_grid: z has shape {z.shape}; expected (len(gy), len(gx)) = "
+                         f"({gy.size}, {gx.size}) for 1-D gx and gy")
     z = np.nan_to_num(z, nan=0.5, posinf=1.0, neginf=0.0)  # a diverged model shows as undecided, not a crash
     fig = go.Figure()
     fig.add_trace(go.Heatmap(x=gx, y=gy, z=z, zmin=0, zmax=1, colorscale=[[0, "#9ecae1"], [0.5, "#f7f7f7"], [1, "#fdae6b"]],
@@ -124,6 +162,18 @@ def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0
         pts = X[y == label]
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {label}",
                                  marker={"color": colour, "size": 6, "line": {"width": 0.5, "color": "white"}}))
-    fig.update_layout(title=title, xaxis={"range": list(rx), "title": "x1"},
-                      yaxis={"range": list(ry), "title": "x2", "scaleanchor": "x"}, width=560, height=500)
+    fig.update_layout(title=title, xaxis={"range": [gx[0], gx[-1]], "title": "x1"},
+                      yaxis={"range": [gy[0], gy[-1]], "title": "x2", "scaleanchor": "x"}, width=560, height=500)
     return fig
+
+
+def _check_points(fn: str, X, y):
+    """X as an (n, 2) float array and y as an (n,) array, or a ValueError naming ``fn``."""
+    import numpy as np
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"{fn}: X has shape {X.shape}; expected (n, 2)")
+    if len(X) != len(y):
+        raise ValueError(f"{fn}: X has {len(X)} rows but y has {len(y)}")
+    return X, y

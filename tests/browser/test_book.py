@@ -10,47 +10,20 @@ Needs a built book (``make book``) and Debian's ``chromium``. Without them the t
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import threading
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from book_site import LAUNCH_ARGS, serve, toc_pages  # noqa: E402  (build tooling, shared with bench/)
+
+HTML = Path(os.environ.get("LESSONS_BOOK_HTML") or ROOT / "_build" / "html")  # another build: set the variable
 BENIGN_CONSOLE = ("Got invalid theme mode",)
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-
-
-def toc_pages() -> list[str]:
-    """Every page of the table of contents, as paths of built HTML files."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return [f"{Path(f).with_suffix('')}.html" for f in files]
 
 
 def _unavailable(reason: str):
@@ -63,17 +36,8 @@ def _unavailable(reason: str):
 def server():
     if not (HTML / "index.html").is_file():
         _unavailable("no built book in _build/html: run `make book` first")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    with serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -144,11 +108,23 @@ def test_page(page, server, browser):
     context.close()
 
 
+# What the figure shows, slider left out: its data and layout, and the SVG that plotly drew from them.
+_DRAWN = """gd => {
+  const svg = [...gd.querySelectorAll('svg.main-svg')].map(s => {
+    const copy = s.cloneNode(true);
+    copy.querySelectorAll('.slider-container').forEach(e => e.remove());
+    return copy.innerHTML;
+  }).join('');
+  const {sliders, ...layout} = gd.layout;
+  return [gd._fullLayout.sliders[0].active, JSON.stringify([gd.data, layout]), svg];
+}"""
+
+
 def _check_slider(page: str, plot, i: int) -> None:
     has_slider = plot.evaluate("gd => (gd._fullLayout.sliders || []).length > 0")
     if not has_slider:
         return
-    before = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
+    before = plot.evaluate(_DRAWN)
     rail = plot.locator(".slider-rail-touch-rect").first
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
@@ -158,6 +134,7 @@ def _check_slider(page: str, plot, i: int) -> None:
     x = box["width"] - 2 if before[0] < steps - 1 else 2
     rail.click(position={"x": x, "y": box["height"] / 2})
     plot.page.wait_for_timeout(400)
-    after = plot.evaluate("gd => [gd._fullLayout.sliders[0].active, JSON.stringify(gd.data.map(t => t.visible))]")
+    after = plot.evaluate(_DRAWN)
     assert after[0] != before[0], f"{page}: moving the slider of figure {i} did not change its step"
-    assert after[1] != before[1], f"{page}: moving the slider of figure {i} did not change what is drawn"
+    assert after[1] != before[1], f"{page}: moving the slider of figure {i} did not change its data or layout"
+    assert after[2] != before[2], f"{page}: moving the slider of figure {i} did not change what is drawn"

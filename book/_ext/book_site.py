@@ -1,0 +1,57 @@
+"""The built book as a site: its pages in reading order, a loopback server, and how Chromium reads it offline.
+
+Shared by the browser test (``tests/browser/test_book.py``) and the page benchmark (``bench/book_pages.py``);
+the pages come from ``toc.py``, the one reader of ``_toc.yml``. Build tooling, like ``book_assets``: not
+part of ``lessons_lib``, and Sphinx does not load it as an extension.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import toc  # noqa: E402  (the one reader of _toc.yml: book/_ext/toc.py)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Debian's chromium, driven by the playwright package; the host rules leave only 127.0.0.1 resolvable.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page of the table of contents, as paths of built HTML files relative to ``_build/html``."""
+    return [f"{page}.html" for page in toc.pages(root)]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
