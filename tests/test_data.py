@@ -18,7 +18,7 @@ from lessons_lib.data.tables import (
     insurance_network,
 )
 from lessons_lib.data.text import text_corpus
-from lessons_lib.data.toy import toy
+from lessons_lib.data.toy import SPIRAL_TURNS, toy
 
 
 @pytest.mark.parametrize("name", ["xor", "moons", "circles", "spirals", "blobs"])
@@ -49,6 +49,20 @@ def test_noise_moves_points():
     clean, _ = toy("moons", n=200, noise=0.0, seed=1)
     noisy, _ = toy("moons", n=200, noise=0.3, seed=1)
     assert 0.15 < np.std(noisy - clean) < 0.45
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_spiral_arms_wind_one_and_a_half_turns(classes):
+    X, y = toy("spirals", n=600, noise=0.0, seed=2, classes=classes)
+    r = np.hypot(X[:, 0], X[:, 1])
+    t = (r - 0.05) / 0.95  # how far along its arm each point lies, recovered from its radius
+    angle = 2 * np.pi * (y / classes + SPIRAL_TURNS * t)
+    np.testing.assert_allclose(X, r[:, None] * np.c_[np.cos(angle), np.sin(angle)], atol=1e-12)
+    assert SPIRAL_TURNS == 1.5
+    for arm in range(classes):  # walking out along each arm, the direction turns through 1.5 full turns
+        order = np.argsort(t[y == arm])
+        swept = np.unwrap(np.arctan2(X[y == arm, 1], X[y == arm, 0])[order])
+        assert 1.45 < (swept[-1] - swept[0]) / (2 * np.pi) <= 1.5
 
 
 def test_spirals_and_blobs_accept_classes():

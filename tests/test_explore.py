@@ -1,9 +1,11 @@
 """explore(): the precomputed slider figure (book, tests) and the live widgets (a kernel)."""
 
+import base64
 import json
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from lessons_lib.notebook.explore import MAX_COMBINATIONS, explore
@@ -19,15 +21,19 @@ def parabola(a, shift=0.0):
 def test_static_one_parameter_slider_swaps_traces_and_titles():
     exp = explore(parabola, {"a": [0.5, 1.0, 2.0]}, start={"a": 1.0}, live=False)
     fig = exp.figure
-    assert exp.mode == "static" and len(fig.data) == 3
-    assert [t.visible for t in fig.data] == [False, True, False]
+    # One grid point's traces, not every point's: a step redraws only what is on screen.
+    assert exp.mode == "static" and len(fig.data) == 1
+    np.testing.assert_allclose(fig.data[0].y, parabola(1.0).data[0].y)
     slider = fig.layout.sliders[0]
     assert slider.active == 1 and slider.currentvalue.prefix == "a = "
     assert [s.label for s in slider.steps] == ["0.5", "1", "2"]
     step = slider.steps[2]
-    assert step.args[0]["visible"] == [False, False, True]
-    assert step.args[1]["title"]["text"] == "a = 2.0"
-    np.testing.assert_allclose(fig.data[2].y, parabola(2.0).data[0].y)
+    restyle, relayout, slots = step.args
+    assert step.method == "update" and list(slots) == [0] and list(restyle["visible"]) == [True]
+    spec = restyle["y"][0]  # NumPy data travels as plotly.js typed-array specs, as in the figure's own data
+    np.testing.assert_allclose(np.frombuffer(base64.b64decode(spec["bdata"]), spec["dtype"]), parabola(2.0).data[0].y)
+    assert "x" not in restyle and "name" not in restyle, "attributes every point shares are not sent again"
+    assert relayout["title"]["text"] == "a = 2.0"
     assert len(exp.latencies_ms) == 3 and all(t > 0 for t in exp.latencies_ms)
 
 
@@ -35,7 +41,24 @@ def test_static_two_parameters_share_one_slider():
     exp = explore(parabola, {"a": [1, 2], "shift": [0.0, 1.0, 2.0]}, live=False)
     steps = exp.figure.layout.sliders[0].steps
     assert len(steps) == 6 and steps[0].label == "a=1, shift=0" and steps[-1].label == "a=2, shift=2"
-    assert len(exp.figure.data) == 6
+    assert len(exp.figure.data) == 1
+
+
+def test_static_points_with_more_traces_or_other_attributes_leave_nothing_behind():
+    def varying(n):
+        fig = go.Figure([go.Scatter(y=[i, n], name=f"line {i}") for i in range(n)])
+        if n == 1:
+            fig.data[0].marker = {"color": "red", "size": 9}
+        return fig
+
+    exp = explore(varying, {"n": [1, 3]}, live=False)
+    fig = exp.figure
+    assert len(fig.data) == 3 and [t.visible for t in fig.data] == [None, False, False]
+    one, three = (s.args[0] for s in fig.layout.sliders[0].steps)
+    assert one["visible"] == [True, False, False] and three["visible"] == [True, True, True]
+    assert one["marker"][0] == {"color": "red", "size": 9} and three["marker"] == [None, None, None]
+    assert one["y"][1:] == [None, None] and list(three["y"][2]) == [2, 3]
+    assert pio.to_json(fig).count('"marker":[null,null,null]') == 1, "None reaches plotly.js as null (unset)"
 
 
 def test_numpy_values_are_accepted_and_start_matches_floats():
@@ -125,4 +148,75 @@ def test_live_mode_reports_a_bad_return_type(capsys):
     exp = explore(half_bad, {"a": [1, 2]}, live=True)
     exp.widget.children[0].children[0].value = 2  # no exception escapes to the reader
     assert len(exp.latencies_ms) == 1
-    assert "half_bad could not be drawn for a=2: TypeError: explore: half_bad(a=2) returned NoneType" in capsys.readouterr().out
+    message = exp.widget.children[1].value  # shown in place of the figure, not printed as a traceback
+    assert "half_bad could not be drawn for a=2: TypeError: explore: half_bad(a=2) returned NoneType" in message
+
+
+def _live_parts(exp):
+    """(first control, message widget, figure box) of a live experiment."""
+    controls, message, box = exp.widget.children
+    return controls.children[0], message, box
+
+
+def test_live_update_changes_the_figure_widget_in_place():
+    exp = explore(parabola, {"a": [0.5, 1.0, 2.0]}, live=True)
+    control, message, box = _live_parts(exp)
+    fw = box.children[0]
+    assert isinstance(fw, go.FigureWidget) and fw.layout.title.text == "a = 0.5"
+    sent = []
+    fw._send_update_msg = lambda *args, **kwargs: sent.append((args, kwargs))
+    control.value = 2.0
+    assert box.children[0] is fw, "same number and types of traces: the displayed widget is updated, not replaced"
+    np.testing.assert_allclose(fw.data[0].y, parabola(2.0).data[0].y)
+    assert fw.layout.title.text == "a = 2.0"
+    ((args, kwargs),) = sent  # one Plotly.update for the traces and the layout together
+    restyle, relayout = (list(args) + [kwargs.get("restyle_data"), kwargs.get("relayout_data")])[:2]
+    assert set(restyle) == {"y"} and set(relayout) == {"title"}, "only what changed is sent"
+
+
+def test_live_trace_count_change_replaces_the_figure():
+    def bars(n):
+        return go.Figure([go.Bar(y=[i, i + 1]) for i in range(n)], layout={"title": {"text": f"{n} bars"}})
+
+    exp = explore(bars, {"n": [1, 2, 3]}, live=True)
+    control, _, box = _live_parts(exp)
+    first = box.children[0]
+    control.value = 3
+    fw = box.children[0]
+    assert fw is not first and len(fw.data) == 3 and fw.layout.title.text == "3 bars"
+    control.value = 2
+    assert len(box.children[0].data) == 2
+
+
+def test_live_error_shows_a_message_and_the_next_good_value_recovers():
+    def fragile(a):
+        if a == 0:
+            raise ZeroDivisionError("a must not be 0")
+        return parabola(1 / a)
+
+    exp = explore(fragile, {"a": [1, 0, 2]}, live=True)
+    control, message, box = _live_parts(exp)
+    control.value = 0
+    assert "fragile could not be drawn for a=0: ZeroDivisionError: a must not be 0" in message.value
+    assert "Traceback" not in message.value and box.layout.display == "none"
+    control.value = 2
+    assert message.value == "" and box.layout.display is None
+    assert box.children[0].layout.title.text == "a = 0.5"
+
+
+def test_live_extreme_values_never_crash():
+    def extreme(scale):
+        x = np.linspace(0, 1, 5)
+        fig = go.Figure(go.Scatter(x=x, y=np.exp(scale * x)))  # overflows to inf
+        fig.update_layout(title=f"scale {scale}", yaxis_range=[0, float(np.exp(scale))], xaxis_range=[float("nan"), 1.0])
+        return fig
+
+    with np.errstate(over="ignore"):
+        exp = explore(extreme, {"scale": [1.0, 1e3, 1e308]}, live=True)
+        control, message, box = _live_parts(exp)
+        for value in (1e3, 1e308, 1.0):
+            control.value = value
+            assert message.value == ""
+    fw = box.children[0]
+    assert fw.layout.title.text == "scale 1.0"
+    json.dumps(fw.layout.to_plotly_json(), allow_nan=False, default=str)  # nothing non-finite reaches the comm

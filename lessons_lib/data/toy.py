@@ -29,7 +29,8 @@ def toy(name: str, n: int = 200, noise: float = 0.1, seed: int = 0, classes: int
     """A 2-D classification toy set: returns ``X`` (n, 2) float64 and ``y`` (n,) int64 labels.
 
     name:    ``xor`` (label 1 where the two coordinates have opposite signs), ``moons``, ``circles``,
-             ``spirals`` (``classes`` arms, default 2), ``blobs`` (``classes`` Gaussian clusters, default 3).
+             ``spirals`` (``classes`` arms, default 2, each winding ``SPIRAL_TURNS`` = 1.5 times round the
+             centre), ``blobs`` (``classes`` Gaussian clusters, default 3).
     noise:   standard deviation of the Gaussian noise added to the points.
     """
     makers = {"xor": _xor, "moons": _moons, "circles": circles, "spirals": _spirals, "blobs": _blobs}
@@ -67,11 +68,15 @@ def circles(n, noise, rng, _):
     return X + noise * rng.standard_normal((n, 2)), y
 
 
+SPIRAL_TURNS = 1.5  # how many times each spiral arm winds around the centre
+
+
 def _spirals(n, noise, rng, classes):
     k = classes or 2
     y = np.arange(n) % k
-    r = rng.uniform(0.05, 1.0, n)  # distance from the centre, also how far along its arm a point is
-    angle = 2 * np.pi * y / k + 3.5 * r
+    t = rng.uniform(0.0, 1.0, n)  # how far along its arm a point lies: 0 at the centre, 1 at the outer end
+    r = 0.05 + 0.95 * t  # the distance from the centre grows along the arm
+    angle = 2 * np.pi * (y / k + SPIRAL_TURNS * t)  # arm y starts a fraction y / k of a turn round
     X = r[:, None] * np.c_[np.cos(angle), np.sin(angle)]
     return X + noise * rng.standard_normal((n, 2)), y
 

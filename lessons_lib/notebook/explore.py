@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
+from plotly.utils import PlotlyJSONEncoder
 
 from lessons_lib.device import is_static
 
@@ -191,25 +193,34 @@ def _static(fn, grid, start, title) -> Experiment:
 
 
 def _merge(figures: list[go.Figure], combos: list[dict], active: int) -> go.Figure:
-    """One figure holding every frame's traces; a slider step shows one frame's traces and layout."""
+    """One figure drawing the active grid point; each slider step swaps in its point's traces and layout.
+
+    The figure holds only as many traces ("slots") as the largest grid point draws, not every point's:
+    plotly.js redraws every trace of a figure on each step, hidden ones included, so a step costs what one
+    point costs. A step is a ``Plotly.update`` that restyles every slot with every attribute the points use
+    (its point's value, ``None`` to unset one it lacks; an unused slot is hidden) and relayouts the layout
+    keys that differ between points.
+    """
     layouts = [f.layout.to_plotly_json() for f in figures]
     base = copy.deepcopy(layouts[active])
     changing = sorted({k for lay in layouts for k in set(lay) | set(base) if lay.get(k) != base.get(k)})
+    # NumPy arrays as plotly.js typed-array specs (base64), as plotly sends the figure's own data.
+    traces = [[_encoded(t) for t in f.data] for f in figures]
+    slots = max(len(ts) for ts in traces)
+    keys = [k for k in sorted({k for ts in traces for t in ts for k in t} - {"visible"}) if _varies(traces, k)]
     merged = go.Figure(layout=base)
-    owner = []
-    for i, fig in enumerate(figures):
-        for trace in fig.data:
-            trace = copy.deepcopy(trace)
-            trace.visible = (i == active) and (trace.visible is not False)
-            merged.add_trace(trace)
-            owner.append(i)
+    for trace in figures[active].data:
+        merged.add_trace(copy.deepcopy(trace))
+    for _ in range(slots - len(figures[active].data)):
+        merged.add_trace(go.Scatter(visible=False, showlegend=False, hoverinfo="skip"))
     single = len(combos[0]) == 1
     steps = []
-    for i, (params, lay) in enumerate(zip(combos, layouts)):
-        visible = [o == i and (t.visible is not False) for o, t in zip(owner, _all_traces(figures))]
+    for params, lay, ts in zip(combos, layouts, traces):
+        restyle = {k: [t.get(k) for t in ts] + [None] * (slots - len(ts)) for k in keys}
+        restyle["visible"] = [t.get("visible", True) for t in ts] + [False] * (slots - len(ts))
         relayout = {k: lay.get(k) for k in changing}
         label = _fmt(next(iter(params.values()))) if single else _label(params)
-        steps.append({"label": label, "method": "update", "args": [{"visible": visible}, relayout]})
+        steps.append({"label": label, "method": "update", "args": [restyle, relayout, list(range(slots))]})
     prefix = f"{next(iter(combos[0]))} = " if single else ""
     merged.update_layout(
         sliders=[{"active": active, "currentvalue": {"prefix": prefix}, "pad": {"t": 40}, "steps": steps}]
@@ -218,9 +229,23 @@ def _merge(figures: list[go.Figure], combos: list[dict], active: int) -> go.Figu
     return merged
 
 
-def _all_traces(figures):
-    for fig in figures:
-        yield from fig.data
+def _encoded(trace) -> dict:
+    """A trace as a dict whose NumPy arrays are plotly.js typed-array specs (base64, as plotly sends data)."""
+    d = trace.to_plotly_json()
+    convert_to_base64(d)
+    return d
+
+
+def _varies(traces: list[list[dict]], key: str) -> bool:
+    """Whether trace attribute ``key`` differs between grid points in some slot (or a slot is not always used)."""
+    slots = max(len(ts) for ts in traces)
+    if any(len(ts) < slots for ts in traces):
+        return True
+    return any(len({_json(ts[j].get(key)) for ts in traces}) > 1 for j in range(slots))
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=PlotlyJSONEncoder, sort_keys=True)
 
 
 def _log_bench(title: str, latencies: list[float]) -> None:
@@ -243,7 +268,6 @@ def _log_bench(title: str, latencies: list[float]) -> None:
 
 def _live(fn, grid, start, title) -> Experiment:
     import ipywidgets as widgets
-    from IPython.display import display
 
     controls = {}
     for name, values in grid.items():
@@ -256,13 +280,40 @@ def _live(fn, grid, start, title) -> Experiment:
         controls[name] = control
 
     experiment = Experiment(fn, grid, start, title, "live")
+    try:
+        view = LiveFigure()
+    except ImportError:  # plotly's FigureWidget needs anywidget; without it, display a new figure each move
+        return _live_redisplay(experiment, controls)
+
+    def redraw(change=None):
+        params = {name: control.value for name, control in controls.items()}
+        t0 = time.perf_counter()
+        try:
+            view.show(_call(fn, params))
+        except Exception as exc:  # a short message in place of the figure, not a traceback under a slider
+            view.fail(f"{title} could not be drawn for {_label(params)}: {type(exc).__name__}: {exc}")
+            return
+        experiment.latencies_ms.append((time.perf_counter() - t0) * 1000)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    experiment.widget = widgets.VBox([widgets.HBox(list(controls.values())), view.message, view.box])
+    experiment.widget.add_class("lessons-explore")
+    return experiment
+
+
+def _live_redisplay(experiment: Experiment, controls: dict) -> Experiment:
+    """The live path without anywidget: each move displays a brand-new figure (slower: a full redraw)."""
+    import ipywidgets as widgets
+    from IPython.display import display
 
     def redraw(**params):
         t0 = time.perf_counter()
         try:
-            fig = _call(fn, params)
-        except Exception as exc:  # a short message in place of the figure, not a traceback under a slider
-            print(f"{title} could not be drawn for {_label(params)}: {type(exc).__name__}: {exc}")
+            fig = _call(experiment.fn, params)
+        except Exception as exc:
+            print(f"{experiment.title} could not be drawn for {_label(params)}: {type(exc).__name__}: {exc}")
             return
         display(fig)
         experiment.latencies_ms.append((time.perf_counter() - t0) * 1000)
@@ -270,3 +321,110 @@ def _live(fn, grid, start, title) -> Experiment:
     out = widgets.interactive_output(redraw, controls)
     experiment.widget = widgets.VBox([widgets.HBox(list(controls.values())), out])
     return experiment
+
+
+class LiveFigure:
+    """One displayed plotly figure that each move updates in place (a ``go.FigureWidget``).
+
+    :meth:`show` copies a new figure into the widget: with the same number and types of traces, only the
+    trace properties and layout keys that differ from the last figure shown are sent, as one
+    ``Plotly.update`` (``batch_update``), so the front end restyles the plot it has instead of building a
+    new one. Otherwise (the first figure, other traces) a new ``FigureWidget`` holding the figure replaces
+    the old one: its state, not a message, carries the figure, so a front end still loading plotly.js
+    cannot miss it. :meth:`fail` hides the figure behind a one-line message; the next :meth:`show` brings
+    it back. A property the reader changed in the front end (a zoom) stays until a new figure changes it.
+    """
+
+    CONFIG = {"displaylogo": False, "responsive": True}
+
+    def __init__(self):
+        import ipywidgets as widgets
+        import plotly.basewidget  # noqa: F401 (ImportError without anywidget, before any widget is made)
+
+        self.figure = None  # made by the first show()
+        self.box = widgets.Box([])
+        self.message = widgets.HTML()
+        self.message.add_class("lessons-explore-error")
+        self._traces: list[dict] | None = None  # what was last sent, as plotly JSON
+        self._layout: dict | None = None
+        self.in_place = 0  # updates done in place / by replacing the traces (for tests and benchmarks)
+        self.replaced = 0
+
+    def show(self, fig: go.Figure) -> None:
+        # Copies of the figure's own JSON dicts (``to_plotly_json`` would deep-copy its whole template each move).
+        traces = copy.deepcopy(fig._data)
+        layout = {k: v if k == "template" else copy.deepcopy(v) for k, v in fig._layout.items()}
+        try:
+            self._copy(traces, layout)
+        except Exception:
+            self._traces = self._layout = None  # the widget may hold part of it: replace everything next time
+            raise
+        if self._layout is not None and _same(self._layout.get("template"), layout.get("template")):
+            layout["template"] = self._layout["template"]  # unchanged: keep the copy made before
+        elif "template" in layout:
+            layout["template"] = copy.deepcopy(layout["template"])
+        self._traces, self._layout = traces, layout
+        self.message.value = ""
+        self.box.layout.display = None
+
+    def fail(self, text: str) -> None:
+        import html
+
+        self.message.value = f'<span style="color:#b00020">{html.escape(text[:300])}</span>'
+        self.box.layout.display = "none"
+
+    def _copy(self, traces: list[dict], layout: dict) -> None:
+        fw, old = self.figure, self._traces
+        same = fw is not None and old is not None and self._layout is not None and len(old) == len(fw.data) == len(traces)
+        if not (same and all(a.get("type") == b.get("type") for a, b in zip(old, traces))):
+            self.replaced += 1
+            self.figure = self._widget({"data": _finite(traces), "layout": _finite(layout)})
+            self.box.children = (self.figure,)
+            if fw is not None:
+                fw.close()
+            return
+        self.in_place += 1
+        with fw.batch_update():
+            for trace, before, after in zip(fw.data, old, traces):
+                for key, value in _changes(before, after, skip=("type", "uid")).items():
+                    trace[key] = _finite(value)
+            for key, value in _changes(self._layout, layout).items():
+                fw.layout[key] = _finite(value)
+
+    def _widget(self, fig: dict):
+        fw = go.FigureWidget(fig)
+        fw._config = dict(self.CONFIG)
+        return fw
+
+
+def _changes(before: dict, after: dict, skip=()) -> dict:
+    """The top-level keys of ``after`` that differ from ``before``; ``None`` for a key it dropped."""
+    out = {k: None for k in before if k not in after and k not in skip}
+    out.update({k: v for k, v in after.items() if k not in skip and not _same(before.get(k), v)})
+    return out
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is not type(b):
+        return False
+    return a == b or (isinstance(a, float) and a != a and b != b)
+
+
+def _finite(value):
+    """Plotly JSON with every non-finite Python float as ``None`` (JSON has no NaN; arrays travel as binary)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
