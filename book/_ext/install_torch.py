@@ -68,10 +68,9 @@ def main(version: str) -> int:
         pip_install(requirement, "--index-url", CPU_INDEX)
     else:
         pip_install(requirement)
-    import importlib
+    from importlib.metadata import version as installed  # not `import torch`: numpy is not installed yet
 
-    torch = importlib.import_module("torch")
-    print(f"torch {torch.__version__} installed ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU'} build)")
+    print(f"torch {installed('torch')} installed (a '+cpu' suffix marks PyTorch's CPU wheel)")
     return 0
 
 
