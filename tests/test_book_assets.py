@@ -42,3 +42,12 @@ def test_plotly_loader_only_on_pages_with_a_plotly_figure():
     assert added == []
     book_assets._on_page(app, "ch1", "page.html", {"body": '<div class="plotly-graph-div"></div>'}, None)
     assert added == [(book_assets.PLOTLY_LOADER, {"defer": "defer"})]
+
+
+def test_the_book_config_loads_the_extension():
+    """An explicit `extensions` list in _config.yml replaces JB's, so book_assets must be named in it."""
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"] == {"book_assets": "book/_ext"}
+    assert "book_assets" in config["sphinx"]["config"]["extensions"]
