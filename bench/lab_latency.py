@@ -3,7 +3,7 @@
 For each chosen notebook this starts from a fresh kernel, runs all cells, waits for the kernel to be
 idle, then for every experiment (an ``explore()`` widget: a row of controls above a plotly figure)
 moves its first slider (or, with no slider, its first dropdown) one step at a time, ``MOVES`` times,
-with the keyboard (ArrowRight / ArrowDown on the focused control, turning back at the end). Each move
+(ArrowRight on the focused slider handle, or the next option of a dropdown; back at the end). Each move
 is timed in the page from the key press until the figure shows the new state: a requestAnimationFrame
 loop watches the figure's plotly data and layout (or a new plot element replacing the old one), and the
 end time is taken after the frame that shows the change has been painted. That is end to end: the
@@ -245,7 +245,7 @@ PAGE_JS = r"""
             const redrawn = !changed && afterplots > 0 && now - t0 > 0;
             if (changed || redrawn) {
               // after the frame that shows the change has been painted
-              const error = !!b.querySelector('.lessons-explore-error:not(:empty)');
+              const error = [...b.querySelectorAll('.lessons-explore-error')].some(e => e.textContent.trim() !== '');
               setTimeout(() => finish({ms: performance.now() - t0, changed, error}), 0);
               return;
             }
@@ -373,7 +373,8 @@ def measure_notebook(browser, base, token, path: Path, moves: int = MOVES) -> di
     try:
         names = titles(path)
         results = []
-        for exp in experiments_in(page):
+        in_order = list(names.values())  # when the page's cell count differs from the file's (hidden cells)
+        for k, exp in enumerate(experiments_in(page)):
             page.locator(f'[data-lessons-bench="{exp["index"]}"]').scroll_into_view_if_needed()
             page.wait_for_timeout(300)
             times, unchanged, errors = [], 0, 0
@@ -385,7 +386,7 @@ def measure_notebook(browser, base, token, path: Path, moves: int = MOVES) -> di
                 errors += r["error"]
                 page.wait_for_timeout(150)  # let the kernel settle: one move at a time
             results.append({
-                "experiment": names.get(exp["cell"], f"cell {exp['cell']}"),
+                "experiment": names.get(exp["cell"]) or (in_order[k] if k < len(in_order) else f"cell {exp['cell']}"),
                 "control": exp["control"], "kind": exp["kind"], "moves": len(times),
                 "median_ms": round(statistics.median(times), 1) if times else None,
                 "max_ms": round(max(times), 1) if times else None,
@@ -440,6 +441,26 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.json} ({report['seconds']:.0f} s)")
     return 1 if failed else 0
+
+
+def table(report: dict) -> list[str]:
+    """Markdown lines: the "live widgets in JupyterLab" table of ``bench/results.md``."""
+    lines = [
+        f"## Live widgets in JupyterLab (key press to redrawn figure, {report['moves']} moves of the first control; "
+        f"budget {report['budget_ms']:.0f} ms median; measured {report['written']})",
+        "",
+        "| notebook | experiment | control | median ms | max ms | verdict |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for nb in report["notebooks"]:
+        if "failed" in nb:
+            lines.append(f"| {nb['notebook']} | - | - | - | - | FAILED: {nb['failed'][:80]} |")
+        for e in nb["experiments"]:
+            med, worst = e["median_ms"], e["max_ms"]
+            verdict = "no measurement" if med is None else ("ok" if med <= report["budget_ms"] else "OVER BUDGET")
+            lines.append(f"| {nb['notebook']} | {e['experiment']} | {e['control']} | {med if med is not None else '-'} | "
+                         f"{worst if worst is not None else '-'} | {verdict} |")  # fmt: skip
+    return lines
 
 
 def print_record(record: dict) -> None:

@@ -81,6 +81,7 @@ def main(patterns: list[str]) -> int:
         kernels = kernel_bench.run()
         training = kernel_bench.digits_training()
     pages = book_pages() if not patterns else []
+    live_widgets(patterns)
     write_report(rows, experiments, kernels, training, pages)
     return 1 if failed else 0
 
@@ -97,6 +98,17 @@ def book_pages() -> list[dict]:
         return []
     pages_bench.OUT.write_text(json.dumps(rows, indent=1))
     return rows
+
+
+def live_widgets(patterns: list[str]) -> None:
+    """Live experiments in JupyterLab (``bench/lab_latency.py``, writes ``bench/lab_latency.json``)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import lab_latency
+
+    try:
+        lab_latency.main(list(patterns))
+    except FileNotFoundError as exc:  # no chromium: the table shows the last measurement, if any
+        print(f"live widgets not measured: {exc}", file=sys.stderr)
 
 
 def write_report(rows, experiments, kernels, training=(), pages=()) -> None:
@@ -143,6 +155,12 @@ def write_report(rows, experiments, kernels, training=(), pages=()) -> None:
         import book_pages as pages_bench
 
         lines += ["", *pages_bench.table(list(pages))]
+    lab_json = ROOT / "bench" / "lab_latency.json"
+    if lab_json.exists():
+        sys.path.insert(0, str(ROOT / "bench"))
+        import lab_latency
+
+        lines += ["", *lab_latency.table(json.loads(lab_json.read_text()))]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)
     results = {"notebooks": rows, "experiments": experiments, "kernels": kernels, "training": list(training),

@@ -1,0 +1,63 @@
+"""The live experiments in a real front end: JupyterLab in headless Chromium, network blocked.
+
+One chapter per part is opened in JupyterLab (started here on 127.0.0.1 with a throw-away profile, see
+``bench/lab_latency.py``), all its cells are run, then the first experiment's control is moved one step:
+the figure must change in place and the notebook must show no error output.
+
+Needs Debian's ``chromium``. Without it the tests skip, unless ``LESSONS_REQUIRE_BROWSER=1`` (set by CI),
+which turns a skip into a failure. Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = ["part1_foundations/03_neuron_and_perceptron.ipynb", "part2_pytorch/10_autograd.ipynb"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("LESSONS_REQUIRE_BROWSER", "") not in ("", "0"):
+        pytest.fail(f"{reason} (LESSONS_REQUIRE_BROWSER is set, so this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    spec = importlib.util.spec_from_file_location("lab_latency", ROOT / "bench" / "lab_latency.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def session(lab):
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        _unavailable("chromium is not installed (Debian: apt-get install chromium); JupyterLab test skipped")
+    with lab.lab_server() as (base, token), lab.chromium() as browser:
+        yield base, token, browser
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_live_experiment_moves_in_jupyterlab(chapter, lab, session):
+    base, token, browser = session
+    context, page, _, problems = lab.open_and_run(browser, base, token, chapter, run_all_s=180)
+    try:
+        experiments = lab.experiments_in(page, timeout_s=30)
+        assert experiments, f"{chapter}: no explore() widget after Run All"
+        assert all(e["drawn"] for e in experiments), f"{chapter}: a live figure did not draw: {experiments}"
+        first = experiments[0]
+        page.locator(f'[data-lessons-bench="{first["index"]}"]').scroll_into_view_if_needed()
+        result = lab.move_once(page, first["index"], first["kind"], timeout_s=20)
+        assert result["ms"] is not None and result["changed"], f"{chapter}: the figure did not change: {result}"
+        assert not result["error"], f"{chapter}: the experiment showed an error message"
+        errors = page.evaluate(lab.ERRORS_JS)
+        assert not errors, f"{chapter}: error output in the notebook:\n" + "\n".join(errors)
+        assert not problems, f"{chapter}:\n" + "\n".join(problems)
+    finally:
+        context.close()
