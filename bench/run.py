@@ -39,7 +39,9 @@ def toc_notebooks() -> list[Path]:
 def run_notebook(path: Path, log: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ.update({"LESSONS_STATIC": "1", "LESSONS_BENCH_LOG": str(log), "LESSONS_BENCH_NOTEBOOK": path.name})
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    # The same per-cell limit as make book / make test: a hung kernel fails here within minutes, naming the cell.
+    timeout = int(os.environ.get("CELL_TIMEOUT", "120"))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part.get("chapters", [])]
-    return files
-
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from toc import pages as toc_files  # noqa: E402  (the one reader of _toc.yml, sections included)
 
 NOTEBOOKS = sorted(
     p.relative_to(ROOT).as_posix() for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts

@@ -11,7 +11,6 @@ Needs a built book (``make book``) and Debian's ``chromium``. Without them the t
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,42 +19,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from book_site import LAUNCH_ARGS, serve, toc_pages  # noqa: E402  (build tooling, shared with bench/)
+from book_site import serve, toc_pages  # noqa: E402  (build tooling, shared with bench/)
+from browser_support import unavailable  # noqa: E402  (tests/browser is on the path)
 
 HTML = Path(os.environ.get("LESSONS_BOOK_HTML") or ROOT / "_build" / "html")  # another build: set the variable
 BENIGN_CONSOLE = ("Got invalid theme mode",)
 
 
-def _unavailable(reason: str):
-    if os.environ.get("LESSONS_REQUIRE_BROWSER", "") not in ("", "0"):
-        pytest.fail(f"{reason} (LESSONS_REQUIRE_BROWSER is set, so this is a failure)")
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="session")
 def server():
     if not (HTML / "index.html").is_file():
-        _unavailable("no built book in _build/html: run `make book` first")
+        unavailable("no built book in _build/html: run `make book` first")
     with serve(HTML) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        _unavailable("chromium is not installed (Debian: apt-get install chromium); browser test skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
 
 
 def test_toc_pages_exist():
     if not (HTML / "index.html").is_file():
-        _unavailable("no built book in _build/html: run `make book` first")
+        unavailable("no built book in _build/html: run `make book` first")
     missing = [p for p in toc_pages() if not (HTML / p).is_file()]
     assert not missing, f"pages in _toc.yml missing from the built book: {missing}"
 
@@ -90,7 +74,8 @@ def test_page(page, server, browser):
 
     math_sources = page_obj.locator("span.math, div.math").count()
     if math_sources:
-        page_obj.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+        # MathJax starts after the first paint (book/_ext/js/mathjax-loader.js): wait for it, with a limit
+        page_obj.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
         page_obj.evaluate("MathJax.startup.promise")
         typeset = page_obj.locator("mjx-container").count()
         assert typeset >= math_sources, f"{page}: {math_sources} math elements but {typeset} typeset"
@@ -101,7 +86,10 @@ def test_page(page, server, browser):
     for i in range(plots.count()):
         plot = plots.nth(i)
         plot.scroll_into_view_if_needed()
-        assert plot.locator("svg.main-svg").count() > 0, f"{page}: plotly figure {i} did not draw"
+        try:  # plotly.js also loads after the first paint, so a figure draws a moment after the text
+            plot.locator("svg.main-svg").first.wait_for(state="attached", timeout=30000)
+        except Exception:
+            pytest.fail(f"{page}: plotly figure {i} did not draw within 30 s")
         _check_slider(page, plot, i)
 
     assert not problems, f"{page}:\n" + "\n".join(problems)
@@ -133,7 +121,12 @@ def _check_slider(page: str, plot, i: int) -> None:
     steps = plot.evaluate("gd => gd._fullLayout.sliders[0].steps.length")
     x = box["width"] - 2 if before[0] < steps - 1 else 2
     rail.click(position={"x": x, "y": box["height"] / 2})
-    plot.page.wait_for_timeout(400)
+    try:  # the step changes at once; the redraw follows within a frame or two
+        plot.page.wait_for_function("([gd, old]) => gd._fullLayout.sliders[0].active !== old",
+                                    arg=[plot.element_handle(), before[0]], timeout=10000)
+    except Exception:
+        pass  # reported by the first assert below
+    plot.page.wait_for_timeout(200)
     after = plot.evaluate(_DRAWN)
     assert after[0] != before[0], f"{page}: moving the slider of figure {i} did not change its step"
     assert after[1] != before[1], f"{page}: moving the slider of figure {i} did not change its data or layout"

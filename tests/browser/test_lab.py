@@ -11,8 +11,6 @@ which turns a skip into a failure. Every wait has a timeout.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,11 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ["part1_foundations/03_neuron_and_perceptron.ipynb", "part2_pytorch/10_autograd.ipynb"]
 
-
-def _unavailable(reason: str):
-    if os.environ.get("LESSONS_REQUIRE_BROWSER", "") not in ("", "0"):
-        pytest.fail(f"{reason} (LESSONS_REQUIRE_BROWSER is set, so this is a failure)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +29,8 @@ def lab():
 
 
 @pytest.fixture(scope="module")
-def session(lab):
-    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
-        _unavailable("chromium is not installed (Debian: apt-get install chromium); JupyterLab test skipped")
-    with lab.lab_server() as (base, token), lab.chromium() as browser:
+def session(lab, browser):  # the session's one browser (conftest.py)
+    with lab.lab_server() as (base, token):
         yield base, token, browser
 
 
