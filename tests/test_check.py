@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lessons_lib.notebook.checking import NOT_ATTEMPTED, CheckResult, compare, describe
+from lessons_lib.notebook.checking import NOT_ATTEMPTED, CheckResult, compare, describe_case
 from lessons_lib.notebook.show import show
 
 
@@ -83,7 +83,7 @@ def test_result_renders_as_markdown():
 
 
 def test_describe_is_compact():
-    assert describe({"z": np.arange(100.0)}).startswith("z = [ 0.,  1.,  2., ...,")
+    assert describe_case({"z": np.arange(100.0)}).startswith("z = [ 0.,  1.,  2., ...,")
 
 
 def test_show_returns_highlightable_source():

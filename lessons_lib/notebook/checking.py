@@ -77,12 +77,12 @@ def compare(
         try:
             got = fn(**copy.deepcopy(case))
         except NotImplementedError:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
+            return CheckResult(name, NOT_ATTEMPTED, NOT_ATTEMPTED_MESSAGE)
         except Exception as exc:  # the reader's bug, reported rather than raised
-            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe(case)}")
+            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe_case(case)}")
         problem = compare_fn(got, expected) if compare_fn else _numeric_difference(got, expected, rtol, atol)
         if problem:
-            message = f"fails for {describe(case)}: {problem}"
+            message = f"fails for {describe_case(case)}: {problem}"
             for hint in hints:
                 text = hint(case, got, expected)
                 if text:
@@ -90,6 +90,45 @@ def compare(
                     break
             return CheckResult(name, FAILED, message)
     return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
+
+
+NOT_ATTEMPTED_MESSAGE = "not attempted yet: replace `raise NotImplementedError` with your code"
+
+
+def attempt(name: str, fn: Callable, *args, where: str = "", **kwargs) -> tuple[Any, CheckResult | None]:
+    """Call the reader's ``fn``. Returns ``(result, None)``, or ``(None, a CheckResult)`` that says the stub
+    is not attempted yet or what it raised (``for {where}`` when given): the reader's bug is reported, never
+    raised into the notebook."""
+    if not callable(fn):
+        return None, CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
+    try:
+        return fn(*args, **kwargs), None
+    except NotImplementedError:
+        return None, CheckResult(name, NOT_ATTEMPTED, NOT_ATTEMPTED_MESSAGE)
+    except Exception as exc:
+        return None, CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc}" + (f" for {where}" if where else ""))
+
+
+def compare_parts(names: Sequence[str], rtol: float = 1e-6, atol: float = 1e-8) -> Callable[[Any, Any], str | None]:
+    """A ``compare_fn`` for answers that are tuples of arrays: names the first part that is missing or wrong."""
+
+    def compare_fn(got, expected) -> str | None:
+        parts = as_arrays(got, len(names))
+        if parts is None:
+            kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) else type(got).__name__
+            return f"got {kind}, expected a tuple of {len(names)} arrays ({', '.join(names)})"
+        for name, g, e in zip(names, parts, expected):
+            e = np.asarray(_to_numpy(e), dtype=float)
+            if g.shape != e.shape:
+                return f"{name} has shape {g.shape}, expected {e.shape}"
+            if np.isnan(g).any():
+                return f"{name} contains nan"
+            if not np.allclose(g, e, rtol=rtol, atol=atol):
+                shown = f" ({_short(g)}, expected {_short(e)})" if g.size <= 8 else ""
+                return f"{name} is wrong{shown}: worst entry off by {np.max(np.abs(g - e)):.3g}"
+        return None
+
+    return compare_fn
 
 
 def same_values(a, b, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
@@ -147,6 +186,6 @@ def _short(x) -> str:
     return repr(x)
 
 
-def describe(case: Case) -> str:
+def describe_case(case: Case) -> str:
     """Render a checker case compactly: ``z = -800.0, w = [1, 2]``."""
     return ", ".join(f"{k} = {_short(v)}" for k, v in case.items())

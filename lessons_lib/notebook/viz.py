@@ -25,6 +25,12 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
+def pale(colour: str, amount: float = 0.4) -> str:
+    """``colour`` (a palette entry or any matplotlib colour) mixed with white, as hex: amount 1 is the colour
+    itself, 0 is white. For fills and shaded regions behind the data, so they keep the palette's hues."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    return to_hex([amount * c + (1 - amount) for c in to_rgb(colour)])
 
 
 def _in_colab() -> bool:
@@ -111,9 +117,6 @@ def style_matplotlib() -> None:
     )
 
 
-
-
-
 def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0.5, title: str = "",
                       range_x=None, range_y=None) -> go.Figure:
     """Plot a 2-D classifier: its output over the plane as a heatmap, the 0.5 contour, and the data.
@@ -154,7 +157,8 @@ def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figur
                          f"({gy.size}, {gx.size}) for 1-D gx and gy")
     z = np.nan_to_num(z, nan=0.5, posinf=1.0, neginf=0.0)  # a diverged model shows as undecided, not a crash
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(x=gx, y=gy, z=z, zmin=0, zmax=1, colorscale=[[0, "#9ecae1"], [0.5, "#f7f7f7"], [1, "#fdae6b"]],
+    scale = [[0, pale(PALETTE[0])], [0.5, "whitesmoke"], [1, pale(PALETTE[1])]]  # class 0 ... undecided ... class 1
+    fig.add_trace(go.Heatmap(x=gx, y=gy, z=z, zmin=0, zmax=1, colorscale=scale,
                              showscale=False, hoverinfo="skip"))
     fig.add_trace(go.Contour(x=gx, y=gy, z=z, contours={"start": 0.5, "end": 0.5, "coloring": "none"},
                              line={"color": "black", "width": 2}, showscale=False, hoverinfo="skip", name="boundary"))

@@ -24,10 +24,6 @@ __all__ = [
 ]
 
 
-def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
 # ----------------------------------------------------------------------------------------------- matmul
 
 
@@ -64,18 +60,18 @@ def _matmul_hint(case, got, expected):
         g = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
         return None
-    if _close(g, expected.T) and A.shape[0] != B.shape[1]:
+    if same_values(g, expected.T) and A.shape[0] != B.shape[1]:
         return ("your result is the transpose of A @ B: entry [i, j] must combine row i of A with column j of B, "
                 "and the result has as many rows as A and as many columns as B")
-    if _close(g, expected.T):
+    if same_values(g, expected.T):
         return "your result is the transpose of A @ B: entry [i, j] must combine row i of A with column j of B"
-    if A.shape[1] == B.shape[1] and _close(g, A @ B.T):
+    if A.shape[1] == B.shape[1] and same_values(g, A @ B.T):
         return "you paired row i of A with row j of B; pair it with column j of B, i.e. use B[k, j]"
-    if A.shape == B.shape and _close(g, A * B):
+    if A.shape == B.shape and same_values(g, A * B):
         return "that is the element-wise (Hadamard) product A * B; the matrix product sums A[i, k] * B[k, j] over k"
-    if A.shape[0] == B.shape[1] and A.shape[1] == B.shape[0] and _close(g, B @ A):
+    if A.shape[0] == B.shape[1] and A.shape[1] == B.shape[0] and same_values(g, B @ A):
         return "you computed B @ A; the order matters: C[i, j] = sum over k of A[i, k] * B[k, j]"
-    if _close(g, A[:, -1:] * B[-1:, :]):
+    if same_values(g, A[:, -1:] * B[-1:, :]):
         return "only the last term of each sum survives: add into C[i, j] with += instead of overwriting it"
     if g.shape != expected.shape:
         return (f"A {A.shape} times B {B.shape} gives shape ({A.shape[0]}, {B.shape[1]}): one row per row of A, one "
@@ -148,15 +144,15 @@ def _derivative_cases() -> list[dict]:
 
 def _derivative_hint(case, got, expected):
     f, x, h = case["f"], case["x"], case["h"]
-    if _close(got, (f(x + h) - f(x)) / h):
+    if same_values(got, (f(x + h) - f(x)) / h):
         return "that is the one-sided difference (f(x + h) - f(x)) / h; use the points on both sides, x + h and x - h"
-    if _close(got, 2 * expected):
+    if same_values(got, 2 * expected):
         return "the two points x - h and x + h are 2h apart: divide by 2 * h, not by h"
-    if _close(got, expected * h * h):
+    if same_values(got, expected * h * h):
         return "`/ 2 * h` multiplies by h (Python reads it as (... / 2) * h): write / (2 * h)"
-    if _close(got, f.df(x), rtol=1e-5):
+    if same_values(got, f.df(x), rtol=1e-5):
         return "your answer is the exact derivative, but the exercise asks for the difference with the step h you are given"
-    if _close(got, -expected):
+    if same_values(got, -expected):
         return "the sign is flipped: subtract f(x - h) from f(x + h), not the other way round"
     return None
 
@@ -195,13 +191,13 @@ def _squared_error_hint(case, got, expected):
         return None
     if g.shape != (2,):
         return "return the pair (dL_dw, dL_db), e.g. `return 2 * r * x, 2 * r`"
-    if _close(g, [db, db]) and not _close(x, 1.0):
+    if same_values(g, [db, db]) and not same_values(x, 1.0):
         return ("dL/dw is missing the inner derivative: by the chain rule multiply by d(w x + b - y)/dw = x")
-    if _close(g, [dw / 2, db / 2]):
+    if same_values(g, [dw / 2, db / 2]):
         return "the outer derivative of u² is 2u: you lost the factor 2"
-    if _close(g, [-dw, -db]):
+    if same_values(g, [-dw, -db]):
         return "the sign is flipped: with r = w x + b - y the gradient is (2 r x, 2 r); if you wrote r = y - ŷ, keep the inner -1"
-    if _close(g, [db, dw]):
+    if same_values(g, [db, dw]):
         return "the order is swapped: return dL/dw first, then dL/db"
     return None
 

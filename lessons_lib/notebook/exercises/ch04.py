@@ -18,10 +18,6 @@ from lessons_lib.notebook.checking import CheckResult, compare, same_values
 __all__ = ["check_forward_pass", "check_softmax", "forward_pass_reference", "softmax_reference"]
 
 
-def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
 # ------------------------------------------------------------------------------------------------ softmax
 
 
@@ -87,7 +83,7 @@ def _hint_rows(case, got, expected):
 
 def _hint_sigmoid(case, got, expected):
     z = np.asarray(case["z"], dtype=float)
-    if _numeric(got) and _close(got, sigmoid(z)):
+    if _numeric(got) and same_values(got, sigmoid(z)):
         return "that is the sigmoid of each entry on its own; softmax divides exp(z_i) by the sum of exp over the row"
     return None
 
@@ -142,7 +138,7 @@ def _variant_hint(case, got, variants):
                 alternative = make(**case)
         except (ValueError, TypeError):
             continue
-        if _close(got, alternative, rtol=1e-5, atol=1e-7):
+        if same_values(got, alternative, rtol=1e-5, atol=1e-7):
             return text
     return None
 

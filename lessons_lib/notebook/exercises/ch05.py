@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessons_lib.functional import losses
-from lessons_lib.notebook.checking import FAILED, CheckResult, _short, _to_numpy, compare
+from lessons_lib.notebook.checking import FAILED, CheckResult, _short, _to_numpy, compare, same_values
 
 __all__ = [
     "bce_reference",
@@ -31,12 +31,6 @@ def _as_float(got):
         return np.asarray(_to_numpy(got), dtype=float)
     except (TypeError, ValueError):
         return None
-
-
-def _close(got, value, rtol=1e-6, atol=1e-8) -> bool:
-    g = _as_float(got)
-    v = np.asarray(value, dtype=float)
-    return g is not None and g.shape == v.shape and bool(np.allclose(g, v, rtol=rtol, atol=atol))
 
 
 # ------------------------------------------------------------------------------------------------- BCE
@@ -80,18 +74,18 @@ def _bce_hint(case, got, expected):
         return ("where p is exactly 0 or 1 a log is -inf, and 0 * log(0) gives nan: clip p into [eps, 1 - eps] "
                 "(e.g. eps = 1e-12) before taking the logs")
     lp, l1p = _clipped_logs(p)
-    if _close(g, -expected):
+    if same_values(g, -expected):
         return "the logs of probabilities are negative, so the loss needs a minus sign in front: -[y log p + (1 - y) log(1 - p)]"
-    if _close(g, expected * p.size) and p.size > 1:
+    if same_values(g, expected * p.size) and p.size > 1:
         return "that is the sum over the batch; the cost is the mean, so divide by the number of entries"
-    if _close(g, np.mean(-y * lp + (1 - y) * l1p)):
+    if same_values(g, np.mean(-y * lp + (1 - y) * l1p)):
         return ("the minus sign must cover both terms: -[y log p + (1 - y) log(1 - p)]; "
                 "written -y log p + (1 - y) log(1 - p), the second term has the wrong sign")
-    if _close(g, np.mean(-(1 - y) * lp - y * l1p)):
+    if same_values(g, np.mean(-(1 - y) * lp - y * l1p)):
         return "the two terms are swapped: y multiplies log p (p is the probability of class 1), 1 - y multiplies log(1 - p)"
-    if _close(g, np.mean(-y * lp)):
+    if same_values(g, np.mean(-y * lp)):
         return "the (1 - y) log(1 - p) term is missing, so examples with y = 0 cost nothing"
-    if _close(g, expected / np.log(10)) or _close(g, expected / np.log(2)):
+    if same_values(g, expected / np.log(10)) or same_values(g, expected / np.log(2)):
         return "use the natural logarithm, np.log (not log10 or log2)"
     if np.any((p == 0) | (p == 1)):
         return ("a prediction that is certain and right (p = 1 for y = 1, p = 0 for y = 0) should cost (almost) "
@@ -161,20 +155,21 @@ def _huber_hint(case, got, expected):
     g = _as_float(got)
     if g is None or g.shape != ():
         return "return the mean over all entries: one number"
-    if _close(g, np.mean(0.5 * e**2)) and not small.all():
+    if same_values(g, np.mean(0.5 * e**2)) and not small.all():
         return "beyond delta the loss must grow linearly, not quadratically: use delta * (|e| - delta / 2) there"
-    if _close(g, np.mean(np.where(small, 0.5 * e**2, d * e))):
+    if same_values(g, np.mean(np.where(small, 0.5 * e**2, d * e))):
         return ("the linear piece must be delta * (|e| - delta / 2): without the - delta^2 / 2 it does not meet the "
                 "quadratic piece at |e| = delta")
-    if _close(g, np.mean(np.where(small, e**2, d * (e - d / 2)))) or _close(g, np.mean(np.where(small, e**2, 2 * d * e - d**2))):
+    doubled = (np.mean(np.where(small, e**2, d * (e - d / 2))), np.mean(np.where(small, e**2, 2 * d * e - d**2)))
+    if any(same_values(g, wrong) for wrong in doubled):
         return "the quadratic piece is 0.5 e^2 (with the one half, its slope at |e| = delta is exactly delta)"
-    if _close(g, np.mean(np.where(small, d * (e - d / 2), 0.5 * e**2))):
+    if same_values(g, np.mean(np.where(small, d * (e - d / 2), 0.5 * e**2))):
         return "the pieces are swapped: quadratic for small errors (|e| <= delta), linear for large ones"
-    if _close(g, expected / d) and d != 1:
+    if same_values(g, expected / d) and d != 1:
         return "that is PyTorch's SmoothL1 loss, which is the Huber loss divided by delta; do not divide by delta"
-    if _close(g, expected * e.size) and e.size > 1:
+    if same_values(g, expected * e.size) and e.size > 1:
         return "that is the sum; the cost is the mean over all entries"
-    if d != 1 and _close(g, np.mean(np.where(e <= 1, 0.5 * e**2, e - 0.5))):
+    if d != 1 and same_values(g, np.mean(np.where(e <= 1, 0.5 * e**2, e - 0.5))):
         return "you used delta = 1; use the delta argument you are given"
     return None
 
@@ -222,18 +217,18 @@ def _ce_hint(case, got, expected):
                 "i.e. log softmax(z)_c = z_c - max(z) - log sum exp(z - max(z))")
     rows = np.arange(n)
     shifted = z - z.max(axis=1, keepdims=True)
-    if _close(g, np.mean(-z[rows, t])):
+    if same_values(g, np.mean(-z[rows, t])):
         return "-z[label] alone is not a log-probability: subtract log sum_c exp(z_c) (the log of softmax's denominator)"
     with np.errstate(all="ignore"):
         col = z - z.max(axis=0, keepdims=True)
         logp_col = col - np.log(np.exp(col).sum(axis=0, keepdims=True))
-        if _close(g, np.mean(-logp_col[rows, t])):
+        if same_values(g, np.mean(-logp_col[rows, t])):
             return "normalise each row (softmax over the classes, axis=1), not each column"
         logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        if _close(g, np.sum(-logp[rows, t])) and n > 1:
+        if same_values(g, np.sum(-logp[rows, t])) and n > 1:
             return "that is the sum over the batch; divide by the number of samples"
         p = np.exp(logp)
-        if _close(g, np.mean(1 - p[rows, t])):
+        if same_values(g, np.mean(1 - p[rows, t])):
             return "take the negative log of the true class's probability, not 1 minus it"
     return None
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import CheckResult, as_arrays, compare, same_values
+from lessons_lib.functional.activations import softmax
+from lessons_lib.notebook.checking import CheckResult, as_arrays, compare, compare_parts, same_values
 
 __all__ = [
     "check_linear_backward",
@@ -20,30 +21,6 @@ __all__ = [
     "linear_backward_reference",
     "mlp_backward_reference",
 ]
-
-
-def _close(a, b, rtol=1e-6, atol=1e-8) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
-def _compare_parts(names: tuple[str, ...]):
-    """A compare_fn that checks a tuple of arrays part by part and names the first part that is wrong."""
-
-    def compare_fn(got, expected):
-        parts = as_arrays(got, len(names))
-        if parts is None:
-            kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) else type(got).__name__
-            return f"got {kind}, expected a tuple of {len(names)} arrays ({', '.join(names)})"
-        for name, g, e in zip(names, parts, expected):
-            if g.shape != e.shape:
-                return f"{name} has shape {g.shape}, expected {e.shape}"
-            if np.isnan(g).any():
-                return f"{name} contains nan"
-            if not np.allclose(g, e, rtol=1e-6, atol=1e-8):
-                return f"{name} is wrong (worst entry off by {np.max(np.abs(g - e)):.3g})"
-        return None
-
-    return compare_fn
 
 
 # ------------------------------------------------------------------------------------- Linear backward
@@ -77,29 +54,29 @@ def _linear_hint(case, got, expected):
     n = len(x)
     for i, g in enumerate(parts):  # right arrays, wrong order
         for j, e in enumerate(expected):
-            if i != j and g.shape == e.shape and _close(g, e) and not _close(g, expected[i]):
+            if i != j and g.shape == e.shape and same_values(g, e) and not same_values(g, expected[i]):
                 return "the right gradients in the wrong order: return (dx, dW, db)"
-    if not _close(dW, expected[1]):
-        if _close(dW, (grad_out.T @ x)) or _close(dW, expected[1].T):
+    if not same_values(dW, expected[1]):
+        if same_values(dW, (grad_out.T @ x)) or same_values(dW, expected[1].T):
             return "dW must have W's shape (in, out): dW = x.T @ grad_out (you built its transpose)"
-        if n > 1 and _close(dW, expected[1] / n):
+        if n > 1 and same_values(dW, expected[1] / n):
             return "do not divide by N: if the cost is a mean, its 1/N is already inside grad_out"
         return "entry (i, j) of dW sums x[n, i] * grad_out[n, j] over the samples n: dW = x.T @ grad_out"
-    if not _close(db, expected[2]):
+    if not same_values(db, expected[2]):
         if db.shape == grad_out.shape:
             return ("db must have b's shape (out,): b is added to every row, so its gradient sums grad_out over the "
                     "batch: grad_out.sum(axis=0)")
-        if n > 1 and _close(db, expected[2] / n):
+        if n > 1 and same_values(db, expected[2] / n):
             return "sum grad_out over the batch, do not average it: grad_out.sum(axis=0)"
-        if _close(db, grad_out.sum(axis=1)) or db.shape == (n,):
+        if same_values(db, grad_out.sum(axis=1)) or db.shape == (n,):
             return "sum over axis 0 (the samples), not axis 1: db has one entry per output"
         return "db = grad_out.sum(axis=0): each bias receives the gradient of its output from every sample"
-    if not _close(dx, expected[0]):
-        if dx.shape == grad_out.shape or (W.shape[0] == W.shape[1] and _close(dx, grad_out @ W)):
+    if not same_values(dx, expected[0]):
+        if dx.shape == grad_out.shape or (W.shape[0] == W.shape[1] and same_values(dx, grad_out @ W)):
             return "dx = grad_out @ W.T: the gradient goes back through the transpose of W"
-        if dx.shape == (x.shape[1], n) or _close(dx, expected[0].T):
+        if dx.shape == (x.shape[1], n) or same_values(dx, expected[0].T):
             return "dx must have x's shape (N, in): grad_out @ W.T (you built its transpose)"
-        if n > 1 and _close(dx, expected[0] / n):
+        if n > 1 and same_values(dx, expected[0] / n):
             return "do not divide by N: grad_out already holds the 1/N of a mean cost"
         return "entry (n, i) of dx sums grad_out[n, j] * W[i, j] over the outputs j: dx = grad_out @ W.T"
     return None
@@ -112,15 +89,10 @@ def check_linear_backward(fn) -> CheckResult:
     sample (N = 1) and a 1 x 1 layer.
     """
     return compare(fn, linear_backward_reference, _linear_cases(), name="Linear backward",
-                   hints=[_linear_hint], compare_fn=_compare_parts(("dx", "dW", "db")))
+                   hints=[_linear_hint], compare_fn=compare_parts(("dx", "dW", "db")))
 
 
 # ---------------------------------------------------------------------------------------- MLP backward
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _mlp_variant(X, y, W1, b1, W2, b2, *, mean=True, onehot=True, hidden="tanh"):
@@ -128,7 +100,7 @@ def _mlp_variant(X, y, W1, b1, W2, b2, *, mean=True, onehot=True, hidden="tanh")
     N = len(X)
     Z1 = X @ W1 + b1  # (N, h)
     A1 = np.tanh(Z1)  # (N, h)
-    P = _softmax(A1 @ W2 + b2)  # (N, C)
+    P = softmax(A1 @ W2 + b2)  # (N, C)
     D2 = P.copy()
     if onehot:
         D2[np.arange(N), y] -= 1.0
@@ -167,7 +139,7 @@ def _mlp_hint(case, got, expected):
 
     def matches(**mistake):
         variant = _mlp_variant(**case, **mistake)
-        return all(g.shape == v.shape and _close(g, v) for g, v in zip(parts, variant))
+        return all(g.shape == v.shape and same_values(g, v) for g, v in zip(parts, variant))
 
     if n > 1 and matches(mean=False):
         return "the cost is the mean over the N samples: divide δ2 = P - onehot(y) by N"
@@ -184,7 +156,7 @@ def _mlp_hint(case, got, expected):
         return "a bias gradient sums its δ over the samples: db = δ.sum(axis=0), with the bias's shape"
     if dW1.shape != expected[0].shape or dW2.shape != expected[2].shape:
         return "a weight gradient has its weight's shape: dW2 = A1.T @ δ2 and dW1 = X.T @ δ1"
-    if _close(dW2, expected[2]) and _close(db2, expected[3]):
+    if same_values(dW2, expected[2]) and same_values(db2, expected[3]):
         return "the output layer is right; look at δ1 = (δ2 @ W2.T) * (1 - A1**2) and dW1 = X.T @ δ1"
     return None
 
@@ -192,4 +164,4 @@ def _mlp_hint(case, got, expected):
 def check_mlp_backward(fn) -> CheckResult:
     """Check ``fn(X, y, W1, b1, W2, b2)`` -> ``(dW1, db1, dW2, db2)`` for a tanh layer and a softmax cross-entropy."""
     return compare(fn, mlp_backward_reference, _mlp_cases(), name="two-layer backprop",
-                   hints=[_mlp_hint], compare_fn=_compare_parts(("dW1", "db1", "dW2", "db2")))
+                   hints=[_mlp_hint], compare_fn=compare_parts(("dW1", "db1", "dW2", "db2")))

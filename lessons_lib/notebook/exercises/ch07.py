@@ -24,10 +24,6 @@ __all__ = [
 ]
 
 
-def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
 # ---------------------------------------------------------------------------------------------- gd step
 
 
@@ -72,9 +68,9 @@ def _gd_compare(got, expected) -> str | None:
     if w.shape != w_exp.shape:
         return f"new_w has shape {w.shape}, expected shape {w_exp.shape} (one weight per feature)"
     problems = []
-    if not _close(w, w_exp):
+    if not same_values(w, w_exp, atol=1e-9):
         problems.append(f"new_w = {np.round(w, 5).tolist()}, expected {np.round(w_exp, 5).tolist()}")
-    if not _close(b, b_exp):
+    if not same_values(b, b_exp, atol=1e-9):
         problems.append(f"new_b = {b:.6g}, expected {b_exp:.6g}")
     return "; ".join(problems) or None
 
@@ -89,21 +85,21 @@ def _gd_hint(case, got, expected):
     dw, db = linreg_mse_grad(X, y, w, b)
     if w_got.shape != np.shape(w):
         return "compute the weight gradient as -(2 / n) * X.T @ (y - y_hat), which has one entry per feature"
-    if _close(w_got, w + lr * dw):
+    if same_values(w_got, w + lr * dw, atol=1e-9):
         return "you stepped uphill: the gradient points to where the loss grows, so subtract lr times it"
-    if _close(w_got, dw) and _close(b_got, db):
+    if same_values(w_got, dw, atol=1e-9) and same_values(b_got, db, atol=1e-9):
         return "you returned the gradient; return the updated parameters w - lr * dw and b - lr * db"
-    if _close(w_got, w - dw) and lr != 1:
+    if same_values(w_got, w - dw, atol=1e-9) and lr != 1:
         return "the learning rate is missing: the step is lr times the gradient"
-    if _close(w_got, w - lr * dw / 2):
+    if same_values(w_got, w - lr * dw / 2, atol=1e-9):
         return "the derivative of a square (y - ŷ)² brings down a factor 2"
-    if n > 1 and _close(w_got, w - lr * n * dw):
+    if n > 1 and same_values(w_got, w - lr * n * dw, atol=1e-9):
         return "the MSE is a mean: divide the summed gradient by n"
-    if _close(w_got, w - lr * dw) and _close(b_got, b):
+    if same_values(w_got, w - lr * dw, atol=1e-9) and same_values(b_got, b, atol=1e-9):
         return "the weights are right but b did not move: update the bias too, b - lr * db"
-    if _close(w_got, w - lr * dw) and _close(b_got, b + lr * db):
+    if same_values(w_got, w - lr * dw, atol=1e-9) and same_values(b_got, b + lr * db, atol=1e-9):
         return "the bias stepped uphill: subtract lr * db"
-    if _close(w_got, w - lr * dw):
+    if same_values(w_got, w - lr * dw, atol=1e-9):
         return "the weights are right; the bias gradient is -(2 / n) * sum(y - ŷ), with ŷ from the OLD w and b"
     return None
 

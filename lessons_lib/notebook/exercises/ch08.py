@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, compare
+from lessons_lib.notebook.checking import FAILED, PASSED, CheckResult, attempt, compare
 
 __all__ = [
     "check_kfold_indices",
@@ -72,16 +72,6 @@ def _parts_problem(parts: list[np.ndarray], labels: list[str], n: int) -> str | 
     if left_out:
         return f"{len(left_out)} of the {n} indices are in no part (e.g. {left_out[:5]}); the parts must cover range(0, {n})"
     return None
-
-
-def _run(fn, **kwargs):
-    """(result, CheckResult or None): the reader's function on one input, its error reported rather than raised."""
-    try:
-        return fn(**kwargs), None
-    except NotImplementedError:
-        return None, "not attempted"
-    except Exception as exc:  # noqa: BLE001 - the reader's bug, reported
-        return None, f"raised {type(exc).__name__}: {exc} for " + ", ".join(f"{k} = {v!r}" for k, v in kwargs.items())
 
 
 # --------------------------------------------------------------------------------- train/val/test split
@@ -152,11 +142,12 @@ def check_train_val_test_split(fn) -> CheckResult:
     result = compare(fn, _split_spec, cases, name=name, compare_fn=_split_problem, hints=[_split_hint])
     if not result.passed:
         return result
-    first, error = _run(fn, n=100, fractions=(0.8, 0.1, 0.1), seed=7)
-    again, error = (None, error) if error else _run(fn, n=100, fractions=(0.8, 0.1, 0.1), seed=7)
-    other, error = (None, error) if error else _run(fn, n=100, fractions=(0.8, 0.1, 0.1), seed=8)
-    if error:
-        return CheckResult(name, NOT_ATTEMPTED if error == "not attempted" else ERROR, error)
+    first, problem = attempt(name, fn, n=100, fractions=(0.8, 0.1, 0.1), seed=7,
+                             where="n = 100, fractions = (0.8, 0.1, 0.1), seed = 7")
+    again, problem = (None, problem) if problem else attempt(name, fn, n=100, fractions=(0.8, 0.1, 0.1), seed=7)
+    other, problem = (None, problem) if problem else attempt(name, fn, n=100, fractions=(0.8, 0.1, 0.1), seed=8)
+    if problem:
+        return problem
     train = np.sort(np.asarray(first[0]))
     if np.array_equal(train, np.arange(80)):
         return CheckResult(name, FAILED, "for n = 100 the train part is exactly indices 0..79: the data was not shuffled. "
@@ -252,11 +243,11 @@ def check_kfold_indices(fn) -> CheckResult:
     result = compare(fn, _kfold_spec, cases, name=name, compare_fn=_kfold_problem, hints=[_kfold_hint])
     if not result.passed:
         return result
-    first, error = _run(fn, n=100, k=4, seed=7)
-    again, error = (None, error) if error else _run(fn, n=100, k=4, seed=7)
-    other, error = (None, error) if error else _run(fn, n=100, k=4, seed=8)
-    if error:
-        return CheckResult(name, NOT_ATTEMPTED if error == "not attempted" else ERROR, error)
+    first, problem = attempt(name, fn, n=100, k=4, seed=7, where="n = 100, k = 4, seed = 7")
+    again, problem = (None, problem) if problem else attempt(name, fn, n=100, k=4, seed=7)
+    other, problem = (None, problem) if problem else attempt(name, fn, n=100, k=4, seed=8)
+    if problem:
+        return problem
     val0 = [np.sort(np.asarray(v)) for _, v in first]
     if any(np.array_equal(v, np.arange(25 * i, 25 * (i + 1))) for i, v in enumerate(val0)):
         return CheckResult(name, FAILED, "for n = 100, k = 4 the validation folds are consecutive blocks of indices: the "

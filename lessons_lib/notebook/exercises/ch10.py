@@ -23,10 +23,6 @@ def _torch():
     return torch
 
 
-def _close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
 # ------------------------------------------------------------------------------------ manual SGD step
 
 
@@ -86,7 +82,7 @@ def _sgd_compare(got, expected) -> str | None:
             return f"the returned {name} has shape {tuple(g.shape)}, expected {tuple(e.shape)}"
     problems = [f"new {name} = {np.round(g.detach().cpu().numpy(), 5).tolist()}, "
                 f"expected {np.round(e.detach().cpu().numpy(), 5).tolist()}"
-                for name, g, e in zip(("w", "b"), got, expected) if not _close(g, e)]
+                for name, g, e in zip(("w", "b"), got, expected) if not same_values(g, e, atol=1e-9)]
     return "; ".join(problems) or None
 
 
@@ -104,14 +100,14 @@ def _sgd_hint(case, got, expected):
                 "update in place instead: `w -= lr * w.grad`")
     w, b, x, y, lr = case["w"], case["b"], case["x"], case["y"], case["lr"]
     gw, gb = _mse_grads(w, b, x, y)
-    if w.grad is not None and _close(w_got, w.detach() - lr * (gw + w.grad)):
+    if w.grad is not None and same_values(w_got, w.detach() - lr * (gw + w.grad), atol=1e-9):
         return ("the gradient left over from the previous step was added to the new one (backward accumulates): "
                 "set w.grad = None and b.grad = None (or zero them) BEFORE loss.backward()")
-    if _close(w_got, w.detach() + lr * gw):
+    if same_values(w_got, w.detach() + lr * gw, atol=1e-9):
         return "you stepped uphill: subtract lr times the gradient"
-    if _close(w_got, w.detach() - lr * gw * len(y)):
+    if same_values(w_got, w.detach() - lr * gw * len(y), atol=1e-9):
         return "the loss is the MEAN of the squared errors, not their sum"
-    if _close(w_got, w.detach() - lr * gw) and _close(b_got, b.detach()):
+    if same_values(w_got, w.detach() - lr * gw, atol=1e-9) and same_values(b_got, b.detach(), atol=1e-9):
         return "w is right but b did not move: update the bias too"
     return None
 
@@ -161,7 +157,7 @@ def _grad_hint(case, got, expected):
         return "return a tensor: the first element of torch.autograd.grad(...)'s tuple"
     if got.numel() == 1 and expected.numel() > 1:
         return "you returned a single number (the value f(x)?); return the gradient, one entry per element of x"
-    if got.shape == expected.shape and _close(got, expected + x.grad):
+    if got.shape == expected.shape and same_values(got, expected + x.grad, atol=1e-9):
         return ("x arrived with a leftover .grad and backward added to it; "
                 "torch.autograd.grad returns the gradient without touching x.grad")
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, compare
+from lessons_lib.notebook.checking import ERROR, FAILED, PASSED, CheckResult, attempt, compare
 
 __all__ = [
     "DigitsDatasetReference",
@@ -126,14 +126,14 @@ def check_dataset(cls) -> CheckResult:
         return CheckResult(name, ERROR, f"expected a class, got {type(cls).__name__}")
     for images, labels in _dataset_cases():
         ref = DigitsDatasetReference(images, labels)
-        try:
+        def probe(images=images, labels=labels):
             ds = cls(images.copy(), labels.copy())
-            n = len(ds)
-            items = [(i, ds[i]) for i in (0, len(labels) - 1, len(labels) // 2)]
-        except NotImplementedError:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
-        except Exception as exc:
-            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {len(labels)} images")
+            return ds, len(ds), [(i, ds[i]) for i in (0, len(labels) - 1, len(labels) // 2)]
+
+        probed, problem = attempt(name, probe, where=f"{len(labels)} images")
+        if problem:
+            return problem
+        ds, n, items = probed
         if n != len(labels):
             hint = " (the number of pixels per image?)" if n == 64 else (" (the rows of one image?)" if n == 8 else "")
             return CheckResult(name, FAILED, (f"len(ds) is {n} for {len(labels)} images{hint}; "
@@ -219,12 +219,9 @@ def check_train_epoch(fn) -> CheckResult:
         want = _params(model)
         model, loader, loss_fn, opt = _epoch_setup(seed, n, batch)
         start = _params(model)
-        try:
-            got = fn(model, loader, loss_fn, opt)
-        except NotImplementedError:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
-        except Exception as exc:
-            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {n} examples in batches of {batch}")
+        got, problem = attempt(name, fn, model, loader, loss_fn, opt, where=f"{n} examples in batches of {batch}")
+        if problem:
+            return problem
         have = _params(model)
         where = f"for {n} examples in batches of {batch}"
         if not np.allclose(have, want, rtol=1e-5, atol=1e-6):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import CheckResult, as_arrays, compare, same_values
+from lessons_lib.notebook.checking import CheckResult, as_arrays, compare, compare_parts, same_values
 
 __all__ = [
     "adam_step_reference",
@@ -19,26 +19,6 @@ __all__ = [
     "check_momentum_step",
     "momentum_step_reference",
 ]
-
-
-def _close(a, b, rtol=1e-6, atol=1e-12) -> bool:
-    return same_values(a, b, rtol=rtol, atol=atol)
-
-
-def _compare_parts(names: tuple[str, ...]):
-    def compare_fn(got, expected) -> str | None:
-        parts = as_arrays(got, len(names))
-        if parts is None:
-            return f"got {type(got).__name__} {got!r:.80}, expected a tuple ({', '.join(names)})"
-        problems = []
-        for name, g, e in zip(names, parts, expected):
-            if g.shape != e.shape:
-                problems.append(f"{name} has shape {g.shape}, expected {e.shape}")
-            elif not _close(g, e):
-                problems.append(f"{name} = {np.round(g, 8).tolist()}, expected {np.round(e, 8).tolist()}")
-        return "; ".join(problems) or None
-
-    return compare_fn
 
 
 # --------------------------------------------------------------------------------------------- momentum
@@ -71,18 +51,18 @@ def _momentum_hint(case, got, expected):
     theta_got, buf_got = parts
     theta, g, b, lr, mu = case["theta"], case["grad"], case["buf"], case["lr"], case["momentum"]
     new_b = mu * b + g
-    if _close(buf_got, mu * b + (1 - mu) * g):
+    if same_values(buf_got, mu * b + (1 - mu) * g, atol=1e-12):
         return ("that is the EWMA form v = μv + (1 − μ)g; torch.optim.SGD keeps b = μb + g (no 1 − μ factor), "
                 "which only rescales the learning rate by 1/(1 − μ)")
-    if _close(theta_got, theta - lr * (g + new_b)) or _close(theta_got, theta - lr * (g + b)):
+    if same_values(theta_got, theta - lr * (g + new_b), atol=1e-12) or same_values(theta_got, theta - lr * (g + b), atol=1e-12):
         return "the velocity replaces the gradient in the update, it is not added to it: θ − lr · b"
-    if _close(theta_got, theta - lr * b) and _close(buf_got, new_b):
+    if same_values(theta_got, theta - lr * b, atol=1e-12) and same_values(buf_got, new_b, atol=1e-12):
         return "update the buffer first, then step with the NEW buffer"
-    if _close(theta_got, theta + lr * new_b):
+    if same_values(theta_got, theta + lr * new_b, atol=1e-12):
         return "you stepped uphill: subtract lr times the velocity"
-    if _close(theta_got, theta - lr * g):
+    if same_values(theta_got, theta - lr * g, atol=1e-12):
         return "this is plain SGD: the step should use the velocity buffer, not the raw gradient"
-    if _close(theta_got, theta - lr * new_b) and not _close(buf_got, new_b):
+    if same_values(theta_got, theta - lr * new_b, atol=1e-12) and not same_values(buf_got, new_b, atol=1e-12):
         return "θ is right but return the updated buffer (momentum · buf + grad) as the second value"
     return None
 
@@ -90,7 +70,7 @@ def _momentum_hint(case, got, expected):
 def check_momentum_step(fn) -> CheckResult:
     """Check ``fn(theta, grad, buf, lr, momentum)`` -> (new_theta, new_buf), torch.optim.SGD's momentum step."""
     return compare(fn, momentum_step_reference, _momentum_cases(), name="momentum step", hints=[_momentum_hint],
-                   compare_fn=_compare_parts(("new_theta", "new_buf")))
+                   compare_fn=compare_parts(("new_theta", "new_buf"), atol=1e-12))
 
 
 # ------------------------------------------------------------------------------------------------- adam
@@ -133,19 +113,20 @@ def _adam_hint(case, got, expected):
     m = b1 * case["m"] + (1 - b1) * g
     v = b2 * case["v"] + (1 - b2) * g**2
     m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
-    if not _close(m_got, m):
+    if not same_values(m_got, m, atol=1e-12):
         return "the first moment is m = β1·m + (1 − β1)·g, from the OLD m"
-    if not _close(v_got, v):
+    if not same_values(v_got, v, atol=1e-12):
         return "the second moment is v = β2·v + (1 − β2)·g², with the gradient squared element by element"
-    if _close(theta_got, theta - lr * m / (np.sqrt(v) + eps)):
+    if same_values(theta_got, theta - lr * m / (np.sqrt(v) + eps), atol=1e-12):
         return "bias correction is missing: divide m by 1 − β1ᵗ and v by 1 − β2ᵗ before the step"
-    if _close(theta_got, theta - lr * m_hat / np.sqrt(v_hat + eps)):
+    if same_values(theta_got, theta - lr * m_hat / np.sqrt(v_hat + eps), atol=1e-12):
         return "ε goes outside the square root: √v̂ + ε, not √(v̂ + ε)"
-    if _close(theta_got, theta - lr * g / (np.sqrt(v_hat) + eps)):
+    if same_values(theta_got, theta - lr * g / (np.sqrt(v_hat) + eps), atol=1e-12):
         return "the step uses the averaged gradient m̂, not the raw gradient g"
-    if t > 1 and _close(theta_got, theta - lr * (m / (1 - b1 ** (t - 1))) / (np.sqrt(v / (1 - b2 ** (t - 1))) + eps)):
+    stale = theta - lr * (m / (1 - b1 ** (t - 1))) / (np.sqrt(v / (1 - b2 ** (t - 1))) + eps)  # step t-1's correction
+    if t > 1 and same_values(theta_got, stale, atol=1e-12):
         return "t counts steps from 1, and this is step t: use βᵗ, not βᵗ⁻¹"
-    if _close(theta_got, theta + lr * m_hat / (np.sqrt(v_hat) + eps)):
+    if same_values(theta_got, theta + lr * m_hat / (np.sqrt(v_hat) + eps), atol=1e-12):
         return "you stepped uphill: subtract the update"
     return None
 
@@ -153,4 +134,4 @@ def _adam_hint(case, got, expected):
 def check_adam_step(fn) -> CheckResult:
     """Check ``fn(theta, grad, m, v, t, lr, beta1, beta2, eps)`` -> (new_theta, new_m, new_v), one Adam step."""
     return compare(fn, adam_step_reference, _adam_cases(), name="Adam step", hints=[_adam_hint],
-                   compare_fn=_compare_parts(("new_theta", "new_m", "new_v")))
+                   compare_fn=compare_parts(("new_theta", "new_m", "new_v"), atol=1e-12))

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from lessons_lib.notebook.checking import CheckResult, compare
+from lessons_lib.notebook.checking import CheckResult, compare, same_values
 
 __all__ = ["batchnorm_forward_reference", "check_batchnorm_forward", "check_he_std", "he_std_reference"]
 
@@ -29,30 +29,23 @@ def he_std_reference(fan_in, fan_out):
     return math.sqrt(2.0 / fan_in)
 
 
-def _close(a, b) -> bool:
-    try:
-        return bool(np.isclose(float(a), float(b), rtol=1e-6, atol=0.0))
-    except (TypeError, ValueError):
-        return False
-
-
 def _he_hints():
     def variance(case, got, expected):
-        if _close(got, expected**2):
+        if same_values(got, expected**2, atol=0.0):
             return "you returned the variance 2/fan_in; the initializer needs its square root, the standard deviation"
 
     def no_factor_two(case, got, expected):
-        if _close(got, math.sqrt(1.0 / case["fan_in"])):
+        if same_values(got, math.sqrt(1.0 / case["fan_in"]), atol=0.0):
             return ("sqrt(1/fan_in) is the right scale for a linear (or tanh) layer; ReLU zeroes half of its inputs "
                     "and halves E[x²], so He doubles the variance: sqrt(2/fan_in)")
 
     def xavier(case, got, expected):
-        if _close(got, math.sqrt(2.0 / (case["fan_in"] + case["fan_out"]))):
+        if same_values(got, math.sqrt(2.0 / (case["fan_in"] + case["fan_out"])), atol=0.0):
             return ("that is Xavier/Glorot's sqrt(2/(fan_in + fan_out)); He (fan_in mode) uses only fan_in: "
                     "sqrt(2/fan_in)")
 
     def fan_out(case, got, expected):
-        if _close(got, math.sqrt(2.0 / case["fan_out"])):
+        if same_values(got, math.sqrt(2.0 / case["fan_out"]), atol=0.0):
             return "you divided by fan_out; the forward pass sums fan_in products, so divide by fan_in"
 
     return [variance, no_factor_two, xavier, fan_out]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, compare, describe
+from lessons_lib.functional.activations import log_softmax
+from lessons_lib.notebook.checking import ERROR, FAILED, PASSED, CheckResult, attempt, compare, describe_case
 
 __all__ = ["check_dropout_forward", "check_label_smoothing", "dropout_forward_reference", "label_smoothing_reference"]
 
@@ -84,31 +85,23 @@ def check_dropout_forward(fn) -> CheckResult:
         return CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
     cases = _dropout_cases()
     for case in cases:
-        try:
-            out = fn(x=case["x"].copy(), p=case["p"], training=case["training"], rng=case["rng"])
-        except NotImplementedError:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
-        except Exception as exc:  # the reader's bug, reported rather than raised
-            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe(case)}")
+        out, error = attempt(name, fn, x=case["x"].copy(), p=case["p"], training=case["training"], rng=case["rng"],
+                             where=describe_case(case))
+        if error:
+            return error
         problem = _dropout_problem(case, out)
         if problem:
             shown = {k: v for k, v in case.items() if k != "rng"}
-            return CheckResult(name, FAILED, f"fails for {describe(shown)}: {problem}")
+            return CheckResult(name, FAILED, f"fails for {describe_case(shown)}: {problem}")
     return CheckResult(name, PASSED, f"all {len(cases)} checks passed (masks, scale, drop rate, evaluation mode)")
 
 
 # ---------------------------------------------------------------------------------- label smoothing
 
 
-def _log_softmax(z):
-    z = np.asarray(z, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
 def label_smoothing_reference(logits, targets, eps):
     """Mean over the batch of -Σ_k q_k log softmax(z)_k with q = (1 - eps)·one_hot + eps / K."""
-    logp = _log_softmax(logits)
+    logp = log_softmax(logits)
     n, k = logp.shape
     q = np.full((n, k), eps / k)
     q[np.arange(n), np.asarray(targets)] += 1 - eps
@@ -116,7 +109,7 @@ def label_smoothing_reference(logits, targets, eps):
 
 
 def _ls_variant(logits, targets, eps, *, spread_over_others=False, reduce="mean"):
-    logp = _log_softmax(logits)
+    logp = log_softmax(logits)
     n, k = logp.shape
     if spread_over_others:
         q = np.full((n, k), eps / (k - 1))
@@ -174,6 +167,5 @@ def check_label_smoothing(fn) -> CheckResult:
 
     return compare(fn, label_smoothing_reference, _ls_cases(), name="check_label_smoothing", rtol=1e-6, atol=1e-9,
                    hints=_ls_hints())
-
 
 

@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 from scipy import stats
 
-from lessons_lib.notebook.checking import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult
+from lessons_lib.notebook.checking import ERROR, FAILED, PASSED, CheckResult, attempt
 
 __all__ = ["check_grid", "check_log_uniform", "grid_reference", "log_uniform_reference"]
 
@@ -30,16 +30,6 @@ def grid_reference(space):
     """One dict per element of the Cartesian product of the candidate lists."""
     names = list(space)
     return [dict(zip(names, combo)) for combo in itertools.product(*(space[k] for k in names))]
-
-
-def _run(fn, *args):
-    """(result, CheckResult or None): the reader's function, its error reported rather than raised."""
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return None, NOT_ATTEMPTED
-    except Exception as exc:  # noqa: BLE001 - the reader's bug, reported
-        return None, f"raised {type(exc).__name__}: {exc}"
 
 
 # ------------------------------------------------------------------------------------------ log-uniform
@@ -60,11 +50,9 @@ def check_log_uniform(fn) -> CheckResult:
         return CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
     for i, (lo, hi) in enumerate(_LOG_CASES):
         where = f"lo = {lo:g}, hi = {hi:g}, n = {_N}"
-        got, problem = _run(fn, lo, hi, _N, np.random.default_rng(100 + i))
-        if problem == NOT_ATTEMPTED:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
+        got, problem = attempt(name, fn, lo, hi, _N, np.random.default_rng(100 + i), where=where)
         if problem:
-            return CheckResult(name, ERROR, f"{problem} for {where}")
+            return problem
         try:
             x = np.asarray(got, dtype=float).ravel()
         except (TypeError, ValueError):
@@ -90,10 +78,10 @@ def check_log_uniform(fn) -> CheckResult:
                 msg += (". Hint: these values are uniform in the number itself, so most of them land in the top decade; "
                         "draw u uniformly between log(lo) and log(hi) and return exp(u)")
             return CheckResult(name, FAILED, msg)
-        again, problem = _run(fn, lo, hi, _N, np.random.default_rng(100 + i))
-        other, problem2 = _run(fn, lo, hi, _N, np.random.default_rng(999 + i))
+        again, problem = attempt(name, fn, lo, hi, _N, np.random.default_rng(100 + i), where=where)
+        other, problem2 = attempt(name, fn, lo, hi, _N, np.random.default_rng(999 + i), where=where)
         if problem or problem2:
-            return CheckResult(name, ERROR, f"{problem or problem2} for {where}")
+            return problem or problem2
         same = np.array_equal(np.asarray(again, dtype=float).ravel(), x)
         if not same or np.array_equal(np.asarray(other, dtype=float).ravel(), x):
             return CheckResult(name, FAILED, f"for {where} the draws do not follow the generator passed in: the same seed must "
@@ -124,11 +112,9 @@ def check_grid(fn) -> CheckResult:
         return CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
     for space in _GRID_CASES:
         expected = grid_reference(space)
-        got, problem = _run(fn, {k: list(v) for k, v in space.items()})
-        if problem == NOT_ATTEMPTED:
-            return CheckResult(name, NOT_ATTEMPTED, "not attempted yet: replace `raise NotImplementedError` with your code")
+        got, problem = attempt(name, fn, {k: list(v) for k, v in space.items()}, where=f"space = {space}")
         if problem:
-            return CheckResult(name, ERROR, f"{problem} for space = {space}")
+            return problem
         try:
             got = list(got)
         except TypeError:
