@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from lessons_lib.scratch.layers import SGD, SoftmaxCrossEntropy, mlp
+from lessons_lib.scratch.layers import GradientDescent, SoftmaxCrossEntropy, mlp
 
 
 def median_ms(step, runs: int = 50, warmup: int = 10) -> float:
@@ -26,12 +26,12 @@ def median_ms(step, runs: int = 50, warmup: int = 10) -> float:
 
 
 def mlp_training_step() -> dict:
-    """One SGD step (forward, backward, update) of a 784-256-10 ReLU MLP, batch 256, float32."""
+    """One GradientDescent step (forward, backward, update) of a 784-256-10 ReLU MLP, batch 256, float32."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 784)).astype(np.float32)
     y = rng.integers(0, 10, size=256)
     net, loss_fn = mlp([784, 256, 10], rng=0), SoftmaxCrossEntropy()
-    opt = SGD(net.parameters(), lr=0.01)
+    opt = GradientDescent(net.parameters(), lr=0.01)
 
     def scratch():
         opt.zero_grad()
@@ -60,7 +60,7 @@ def digits_training() -> list[dict]:
     """Seconds of training until the 8x8-digits MLP first reaches its accuracy goal on the test split.
 
     torch: 64-128-64-10, Adam lr 3e-3, evaluated after every epoch, goal 97% (issue: under 2 s).
-    NumPy (Part I finale): lessons_lib.scratch.layers MLP 64-256-10 with SGD, goal 95%.
+    NumPy (Part I finale): lessons_lib.scratch.layers MLP 64-256-10 with GradientDescent, goal 95%.
     """
     from lessons_lib.data.real import load
     from lessons_lib.data.splits import split
@@ -102,7 +102,7 @@ def digits_training() -> list[dict]:
         elapsed += time.perf_counter() - t0
         epochs += 1
         acc = output_accuracy(s.y_test, net.forward(s.X_test))
-    rows.append({"name": "NumPy MLP 64-256-10 (SGD, Part I finale) to 95% test accuracy", "seconds": elapsed,
+    rows.append({"name": "NumPy MLP 64-256-10 (GradientDescent, Part I finale) to 95% test accuracy", "seconds": elapsed,
                  "epochs": epochs, "accuracy": acc, "budget_s": 10.0})
     return rows
 

@@ -25,8 +25,8 @@ def _range_text(low, high, low_open: bool, high_open: bool) -> str:
     return f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
-def number(fn: str, name: str, value, low=None, high=None, *, low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` as a float, if it is a finite real number inside the optional bounds ``[low, high]``.
+def number(fn: str, name: str, value, low=None, high=None, *, low_open: bool = False, high_open: bool = False):
+    """``value`` itself, if it is a finite real number inside the optional bounds ``[low, high]``.
 
     ``low_open``/``high_open`` exclude the bound itself (``low=0, low_open=True`` means ``> 0``).
     """
@@ -38,14 +38,14 @@ def number(fn: str, name: str, value, low=None, high=None, *, low_open: bool = F
     if not ok:
         want = "a finite number" if low is None and high is None else _range_text(low, high, low_open, high_open)
         raise ValueError(f"{fn}: {name} is {_shown(value)}; expected {want}")
-    return float(value)
+    return value
 
 
 def integer(fn: str, name: str, value, minimum: int | None = None) -> int:
     """``value`` as an int, if it is an integer (not a bool, not a float) and at least ``minimum``."""
     ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if not ok or (minimum is not None and value < minimum):
-        want = "an integer" if minimum is None else f"an integer >= {minimum}"
+        want = "an integer" if minimum is None else "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{fn}: {name} is {_shown(value)}; expected {want}")
     return int(value)
 

@@ -75,7 +75,7 @@ def test_spirals_and_blobs_accept_classes():
     [
         ({"name": "moon"}, r"toy: name 'moon' is unknown \(did you mean 'moons'\?\); expected one of xor, moons"),
         ({"name": "xor", "n": 0}, r"toy: n is 0; expected a positive integer"),
-        ({"name": "xor", "noise": -1}, r"toy: noise is -1; expected a finite number >= 0"),
+        ({"name": "xor", "noise": -1}, r"toy: noise is -1; expected a number >= 0"),
         ({"name": "xor", "classes": 3}, r"toy: classes is only for 'spirals' and 'blobs'"),
         ({"name": "blobs", "classes": 1}, r"toy: classes is 1; expected an integer >= 2"),
     ],

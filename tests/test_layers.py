@@ -6,7 +6,7 @@ import torch
 
 from lessons_lib.scratch.gradcheck import check_layer, compare_grads, numerical_grad
 from lessons_lib.scratch.layers import (
-    SGD,
+    GradientDescent,
     Identity,
     LeakyReLU,
     Linear,
@@ -203,7 +203,7 @@ def test_sgd_trains_an_mlp_on_two_blobs(rng):
     x = np.concatenate([rng.normal(-1, 0.7, (100, 2)), rng.normal(1, 0.7, (100, 2))]).astype(np.float32)
     y = np.repeat([0, 1], 100)
     net, loss_fn = mlp([2, 16, 2], rng=rng), SoftmaxCrossEntropy()
-    opt = SGD(net.parameters(), lr=0.3)
+    opt = GradientDescent(net.parameters(), lr=0.3)
     first = None
     for _ in range(100):
         loss = loss_fn.forward(net.forward(x), y)
@@ -218,7 +218,7 @@ def test_sgd_trains_an_mlp_on_two_blobs(rng):
 def test_sgd_step_is_minus_lr_times_grad():
     p = Parameter(np.array([1.0, 2.0]), "w")
     p.grad[:] = [0.5, -1.0]
-    opt = SGD([p], lr=0.1)
+    opt = GradientDescent([p], lr=0.1)
     opt.step()
     np.testing.assert_allclose(p.data, [0.95, 2.1])
     opt.zero_grad()

@@ -79,8 +79,10 @@ def test_neuron_errors(args, message):
 
 
 def test_neuron_unknown_activation():
-    with pytest.raises(ValueError, match="activation 'relu' is unknown; expected one of step, sigmoid, identity"):
-        neuron([1.0], [1.0], 0.0, "relu")
+    unknown = r"neuron: activation 'sigmod' is unknown \(did you mean 'sigmoid'\?\); expected one of step,"
+    with pytest.raises(ValueError, match=unknown):
+        neuron([1.0], [1.0], 0.0, "sigmod")
+    assert neuron([2.0], [1.0], -3.0, "relu") == 0.0  # every activation of the library is available
     with pytest.raises(TypeError, match="x has dtype"):
         neuron(["a", "b"], [1.0, 1.0], 0.0)
 

@@ -107,3 +107,10 @@ def test_decision_boundary_from_grid_shows_nan_as_undecided_and_names_bad_shapes
         viz.decision_boundary_from_grid([0, 1, 2], [0, 1], np.zeros((3, 2)), X, y)
     with pytest.raises(ValueError, match="decision_boundary_from_grid: X has 2 rows but y has 3"):
         viz.decision_boundary_from_grid([0, 1, 2], [0, 1], np.zeros((2, 3)), X, np.zeros(3))
+
+
+def test_pale_mixes_a_palette_colour_with_white():
+    assert viz.pale("#0072B2", 1.0) == "#0072b2"
+    assert viz.pale("#0072B2", 0.0) == "#ffffff"
+    assert viz.pale("#000000", 0.5) == "#808080"
+    assert viz.pale("black", 0.25) == "#bfbfbf"

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessons_lib.data.toy import _check_n
+from lessons_lib.validate import integer
 
 
 class Split(NamedTuple):
@@ -70,7 +70,7 @@ def batches(n: int, batch_size: int, *, rng: np.random.Generator | None = None, 
     divide ``n``, unless ``drop_last``. So an epoch has ceil(n / batch_size) iterations: 10,000 samples
     in batches of 100 give 100 iterations.
     """
-    n = _check_n("batches", n)
+    n = integer("batches", "n", n, minimum=1)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batches: batch_size is {batch_size!r}; expected a positive integer")
     order = rng.permutation(n) if rng is not None else np.arange(n)
@@ -85,7 +85,7 @@ def kfold(n: int, k: int = 5, *, rng: np.random.Generator | None = None):
     Every index is in exactly one validation fold; fold sizes differ by at most one. ``rng`` shuffles
     the indices first (recommended unless the data order is already random).
     """
-    n = _check_n("kfold", n)
+    n = integer("kfold", "n", n, minimum=1)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
         raise ValueError(f"kfold: k is {k!r}; expected an integer between 2 and n = {n}")
     order = rng.permutation(n) if rng is not None else np.arange(n)

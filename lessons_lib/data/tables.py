@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from lessons_lib.data.toy import _check_n, _check_noise
+from lessons_lib.validate import integer, number
 
 
 @dataclass
@@ -49,8 +49,8 @@ def employee_bonus(n: int = 200, noise: float = 0.3, seed: int = 0) -> Table:
     Generated as ``bonus = 1.5 performance + 0.4 years + 0.25 projects + 2.0 + noise``: a linear model
     with these weights is the truth, so gradient descent should recover them (up to the noise).
     """
-    n = _check_n("employee_bonus", n)
-    noise = _check_noise("employee_bonus", noise)
+    n = integer("employee_bonus", "n", n, minimum=1)
+    noise = float(number("employee_bonus", "noise", noise, 0))
     rng = np.random.default_rng(seed)
     performance = rng.integers(1, 6, n).astype(float)  # rating 1..5
     years = np.round(rng.uniform(0, 10, n), 1)
@@ -92,7 +92,7 @@ def insurance(n: int = 500, seed: int = 0) -> Table:
     output is ``O = sigma(w2 . h + b2)`` and the label is 1 with probability O. Inputs are standardised
     with ``INSURANCE_CENTRE`` and ``INSURANCE_SCALE`` before entering the network.
     """
-    n = _check_n("insurance", n)
+    n = integer("insurance", "n", n, minimum=1)
     rng = np.random.default_rng(seed)
     X = np.c_[
         rng.uniform(18, 70, n),
@@ -144,7 +144,7 @@ CENTURY_TRUE = {
 
 def century(n: int = 500, seed: int = 0) -> Table:
     """Will a batter score a century? Four standardised inputs, labels from a stated 4-5-1 network."""
-    n = _check_n("century", n)
+    n = integer("century", "n", n, minimum=1)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 4))
     p = century_network(X)

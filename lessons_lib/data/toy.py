@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.validate import unknown
+from lessons_lib.validate import integer, number, unknown
 
 # ------------------------------------------------------------------------------------------- checks
 
 
-def _check_n(fn: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{fn}: n is {n!r}; expected a positive integer")
-    return int(n)
 
 
-def _check_noise(fn: str, noise) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) or not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"{fn}: noise is {noise!r}; expected a finite number >= 0")
-    return float(noise)
 
 
 # ------------------------------------------------------------------------------------------- toy sets
@@ -36,8 +28,8 @@ def toy(name: str, n: int = 200, noise: float = 0.1, seed: int = 0, classes: int
     makers = {"xor": _xor, "moons": _moons, "circles": circles, "spirals": _spirals, "blobs": _blobs}
     if name not in makers:
         raise unknown("toy: name", name, makers)
-    n = _check_n("toy", n)
-    noise = _check_noise("toy", noise)
+    n = integer("toy", "n", n, minimum=1)
+    noise = float(number("toy", "noise", noise, 0))
     if classes is not None and name not in ("spirals", "blobs"):
         raise ValueError(f"toy: classes is only for 'spirals' and 'blobs', not {name!r}")
     if classes is not None and (not isinstance(classes, (int, np.integer)) or classes < 2):

@@ -32,10 +32,6 @@ def _shape(a) -> tuple:
     return tuple(int(s) for s in a.shape)
 
 
-
-
-
-
 def _check_axis(fn: str, z, axis) -> None:
     ndim = len(z.shape)
     if ndim == 0:

@@ -26,10 +26,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lessons_lib.scratch.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from lessons_lib.scratch.layers import ACTIVATION_LAYERS, LeakyReLU, Linear, Sequential
 
 FORMAT = "lessons_lib.checkpoint/1"
-_ACTIVATIONS = {"ReLU": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "Identity": Identity}
+# Activations without parameters, by class name (LeakyReLU carries its slope and is handled apart).
+_ACTIVATIONS = {cls.__name__: cls for cls in ACTIVATION_LAYERS.values() if cls is not LeakyReLU}
 
 
 class Loaded(NamedTuple):
@@ -50,11 +51,11 @@ def _paths(path) -> tuple[Path, Path]:
 # ------------------------------------------------------------------------------------- architecture
 
 
-def describe(layer) -> dict[str, Any]:
+def architecture_of(layer) -> dict[str, Any]:
     """A JSON-ready description of a layer (recursively for a ``Sequential``); its weights are not included."""
     kind = type(layer)  # exact types: a subclass may behave differently from the class it would be rebuilt as
     if kind is Sequential:
-        return {"type": "Sequential", "layers": [describe(child) for child in layer.layers]}
+        return {"type": "Sequential", "layers": [architecture_of(child) for child in layer.layers]}
     if kind is Linear:
         return {"type": "Linear", "in_features": layer.in_features, "out_features": layer.out_features,
                 "bias": layer.b is not None, "dtype": str(layer.W.data.dtype)}
@@ -67,7 +68,7 @@ def describe(layer) -> dict[str, Any]:
 
 
 def build(spec: dict[str, Any]):
-    """Rebuild an (untrained) layer from :func:`describe`'s output; Linear weights start at zero."""
+    """Rebuild an (untrained) layer from :func:`architecture_of`'s output; Linear weights start at zero."""
     kind = spec.get("type") if isinstance(spec, dict) else None
     if kind == "Sequential":
         return Sequential(*(build(child) for child in spec["layers"]))
@@ -103,7 +104,7 @@ def save(model: Sequential, path, hyperparameters: dict[str, Any] | None = None)
     params = {name: p.data for name, p in model.named_parameters()}
     meta = {
         "format": FORMAT,
-        "architecture": describe(model),
+        "architecture": architecture_of(model),
         "parameters": {name: list(a.shape) for name, a in params.items()},
         "n_parameters": int(sum(a.size for a in params.values())),
         "hyperparameters": json.loads(hp_json),
@@ -151,7 +152,7 @@ def load(path, model: Sequential | None = None) -> Loaded:
     if model is None:
         model = build(meta["architecture"])
     else:
-        _check_same_architecture(describe(model), meta["architecture"], meta_path)
+        _check_same_architecture(architecture_of(model), meta["architecture"], meta_path)
     with np.load(weights_path) as arrays:  # allow_pickle stays False: only plain arrays are read
         stored = {name: arrays[name] for name in arrays.files}
     expected = dict(model.named_parameters())

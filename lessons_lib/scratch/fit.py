@@ -16,7 +16,7 @@ import numpy as np
 from lessons_lib.data.splits import batches
 from lessons_lib.functional.metrics import output_accuracy
 from lessons_lib.history import History
-from lessons_lib.scratch.layers import SGD, BCEWithLogitsLoss, MSELoss
+from lessons_lib.scratch.layers import BCEWithLogitsLoss, GradientDescent, MSELoss
 
 
 def _targets_for(loss_fn, y):
@@ -43,7 +43,7 @@ def fit(model, loss_fn, X, y, *, lr: float = 0.1, epochs: int = 10, batch_size: 
     loss_fn:   ``SoftmaxCrossEntropy`` (y: int classes), ``BCEWithLogitsLoss`` (y: 0/1, model outputs (N, 1))
                or ``MSELoss`` (y: targets, model outputs (N, 1) or (N, k)).
     rng:       generator (or seed) that shuffles the batches; each epoch draws a new order from it.
-    optimizer: defaults to ``SGD(model.parameters(), lr)``; anything with ``zero_grad()`` and ``step()``.
+    optimizer: defaults to ``GradientDescent(model.parameters(), lr)``; anything with ``zero_grad()`` and ``step()``.
     patience:  early stopping: stop after this many epochs without a better validation loss, then put
                back the weights of the best epoch (needs validation data).
     A loss that becomes inf or nan stops training with ``history.diverged = True`` instead of raising.
@@ -58,7 +58,7 @@ def fit(model, loss_fn, X, y, *, lr: float = 0.1, epochs: int = 10, batch_size: 
     if patience is not None and (X_val is None or y_val is None):
         raise ValueError("fit: patience needs validation data (X_val and y_val)")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    optimizer = optimizer or SGD(model.parameters(), lr=lr)
+    optimizer = optimizer or GradientDescent(model.parameters(), lr=lr)
     targets = _targets_for(loss_fn, y)
     history, best_loss, best_params, waited = History(), math.inf, None, 0
     for _ in range(epochs):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lessons_lib.data.splits import batches
+from lessons_lib.validate import integer
 
 __all__ = [
     "DescentPath",
@@ -65,10 +66,6 @@ def _check_positive(fn: str, name: str, value) -> float:
     return float(value)
 
 
-def _check_count(fn: str, name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{fn}: {name} is {value!r}; expected an integer >= {minimum}")
-    return int(value)
 
 
 # ------------------------------------------------------------------------------------ linear regression
@@ -144,9 +141,9 @@ def fit_linear_regression(X, y, lr: float, epochs: int, batch_size: int | None =
     X, y = _check_xy(fn, X, y)
     n, d = X.shape
     lr = _check_positive(fn, "lr", lr)
-    epochs = _check_count(fn, "epochs", epochs)
+    epochs = integer(fn, "epochs", epochs, minimum=1)
     if batch_size is not None:
-        batch_size = _check_count(fn, "batch_size", batch_size)
+        batch_size = integer(fn, "batch_size", batch_size, minimum=1)
     w = np.zeros(d) if w0 is None else _check_w(fn, w0, d).copy()
     b = float(b0)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -281,7 +278,7 @@ def descend(grad_fn: Callable[[np.ndarray], np.ndarray], x0, lr: float, steps: i
     if x.shape != (2,):
         raise ValueError(f"descend: x0 has shape {x.shape}; expected a point of shape (2,)")
     lr = _check_positive("descend", "lr", lr)
-    steps = _check_count("descend", "steps", steps, minimum=0)
+    steps = integer("descend", "steps", steps, minimum=0)
     bound = _check_positive("descend", "bound", bound)
     points, diverged = [x], False
     with np.errstate(over="ignore", invalid="ignore"):

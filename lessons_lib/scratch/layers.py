@@ -22,7 +22,7 @@ Conventions (chosen once for the whole book):
 Example::
 
     >>> net = mlp([784, 256, 10], rng=0)
-    >>> loss_fn, opt = SoftmaxCrossEntropy(), SGD(net.parameters(), lr=0.1)
+    >>> loss_fn, opt = SoftmaxCrossEntropy(), GradientDescent(net.parameters(), lr=0.1)
     >>> loss = loss_fn.forward(net.forward(x), y)   # x: (N, 784) float32, y: (N,) ints
     >>> opt.zero_grad()
     >>> net.backward(loss_fn.backward())
@@ -409,8 +409,9 @@ class Sequential(Layer):
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
 
-class SGD:
-    """Plain gradient descent: p <- p - lr * dL/dp for every parameter. (More optimizers: lessons_lib.training.optimizers.)"""
+class GradientDescent:
+    """Plain gradient descent over scratch Parameters: p <- p - lr * dL/dp. (PyTorch-style SGD with momentum,
+    Adam and the rest: lessons_lib.training.optimizers.)"""
 
     def __init__(self, params, lr: float):
         self.params = list(params)
@@ -425,7 +426,7 @@ class SGD:
             p.zero_grad()
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": Identity}
+ACTIVATION_LAYERS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": Identity}
 
 
 def mlp(sizes, activation: str = "relu", rng=None, init: str | None = None, dtype=np.float32) -> Sequential:
@@ -435,8 +436,8 @@ def mlp(sizes, activation: str = "relu", rng=None, init: str | None = None, dtyp
     activation, so it returns logits for :class:`SoftmaxCrossEntropy`. ``init`` defaults to He normal
     for ReLU-like activations and Xavier uniform for sigmoid, tanh and identity.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
+    if activation not in ACTIVATION_LAYERS:
+        raise ValueError(f"mlp: unknown activation {activation!r}; expected one of {sorted(ACTIVATION_LAYERS)}")
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes needs at least an input and an output size, got {list(sizes)}")
     if init is None:
@@ -446,7 +447,7 @@ def mlp(sizes, activation: str = "relu", rng=None, init: str | None = None, dtyp
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
         if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
+            layers.append(ACTIVATION_LAYERS[activation]())
     return Sequential(*layers)
 
 

@@ -16,13 +16,13 @@ import numbers
 
 import numpy as np
 
-from lessons_lib.functional.activations import identity, sigmoid, step
+from lessons_lib.functional.activations import ACTIVATIONS, step
+from lessons_lib.validate import one_of
 
-__all__ = ["neuron", "step", "perceptron_update", "Perceptron", "mistake_bound", "ACTIVATIONS"]
+__all__ = ["neuron", "step", "perceptron_update", "Perceptron", "mistake_bound"]
 
 # ``step`` lives in lessons_lib.functional.activations (one home per function) and is re-exported here:
 # step(z) = 1 where z >= 0, else 0. At exactly z = 0 the unit fires (outputs 1), as torch.heaviside(z, 1).
-ACTIVATIONS = {"step": step, "sigmoid": sigmoid, "identity": identity}
 
 
 # --------------------------------------------------------------------------------------------- checks
@@ -91,17 +91,17 @@ def neuron(x, w, b, activation: str = "step"):
     x:          one example, shape (d,), or a batch, shape (n, d); any real numbers.
     w:          the weights, shape (d,), one per input.
     b:          the bias, a single number.
-    activation: ``"step"`` (1 where z >= 0, else 0: a perceptron), ``"sigmoid"`` (1 / (1 + e^-z), in (0, 1))
-                or ``"identity"`` (z itself, the raw weighted sum).
+    activation: a name in ``lessons_lib.functional.activations.ACTIVATIONS``: ``"step"`` (1 where z >= 0,
+                else 0: a perceptron), ``"sigmoid"`` (1 / (1 + e^-z), in (0, 1)), ``"identity"`` (z itself,
+                the raw weighted sum), ``"relu"``, ``"tanh"``, ...
     Returns a float for one example, an array of shape (n,) for a batch.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"neuron: activation {activation!r} is unknown; expected one of {', '.join(ACTIVATIONS)}")
+    f, _ = ACTIVATIONS[one_of("neuron", "activation", activation, ACTIVATIONS)]
     w = _weights("neuron", w)
     x = _inputs("neuron", x, len(w))
     b = _scalar("neuron", "b", b)
     z = x @ w + b  # (n,) for a batch, () for one example
-    a = ACTIVATIONS[activation](z)
+    a = f(z)
     return float(a) if x.ndim == 1 else a
 
 

@@ -8,7 +8,7 @@ from numbers import Real
 
 import torch
 
-from lessons_lib.training.optimizers import _check_number
+from lessons_lib.validate import number
 
 # ----------------------------------------------------------------------------------------- clipping
 
@@ -28,7 +28,7 @@ def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0) -> torch.Te
     min(1, max_norm / (‖g‖ + 1e-6)), in place: the direction is kept, only the length shrinks, and the
     1e-6 avoids a division by zero. Returns ‖g‖ as a 0-d tensor (0 when no tensor has a gradient).
     """
-    _check_number("clip_grad_norm_", "max_norm", max_norm)
+    number("clip_grad_norm_", "max_norm", max_norm, 0)
     if not (norm_type == math.inf or (isinstance(norm_type, Real) and math.isfinite(norm_type) and norm_type > 0)):
         raise ValueError(f"clip_grad_norm_: norm_type is {norm_type!r}; expected a number > 0 or float('inf')")
     grads = _grads(params)
@@ -52,6 +52,6 @@ def clip_grad_value_(params, clip_value: float) -> None:
 
     ``params``: a tensor or an iterable of tensors; those without a ``.grad`` are skipped.
     """
-    _check_number("clip_grad_value_", "clip_value", clip_value)
+    number("clip_grad_value_", "clip_value", clip_value, 0)
     for g in _grads(params):
         g.clamp_(-clip_value, clip_value)

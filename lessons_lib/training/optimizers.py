@@ -43,36 +43,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from numbers import Real
 
 import numpy as np
 import torch
 
+from lessons_lib.validate import number
+
 # ------------------------------------------------------------------------------------------- checks
 
 
-def _range_text(low, high, low_open: bool, high_open: bool) -> str:
-    if high is None:
-        return f"a number {'>' if low_open else '>='} {low:g}"
-    return f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
-def _check_number(where: str, name: str, value, low=0.0, high=None, low_open=False, high_open=False):
-    """Raise ValueError unless ``value`` is a finite real number in the given range; return it unchanged."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            high is None or (value < high if high_open else value <= high))
-    if not ok:
-        shown = value if isinstance(value, Real) and not isinstance(value, bool) else repr(value)
-        raise ValueError(f"{where}: {name} is {shown}; expected {_range_text(low, high, low_open, high_open)}")
-    return value
 
 
-def _check_count(where: str, name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{where}: {name} is {value!r}; expected an integer >= {minimum}")
-    return int(value)
 
 
 def _check_param(where: str, name: str, p) -> None:
@@ -170,7 +153,7 @@ class Optimizer:
         return loss
 
     def _check_group(self, group: dict) -> None:
-        _check_number(type(self).__name__, "lr", group["lr"])
+        number(type(self).__name__, "lr", group["lr"], 0)
 
     def _update(self, p: torch.Tensor, g: torch.Tensor, group: dict, state: dict) -> None:
         raise NotImplementedError
@@ -206,7 +189,7 @@ class SGD(Optimizer):
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
         for name in ("momentum", "dampening", "weight_decay"):
-            _check_number("SGD", name, group[name])
+            number("SGD", name, group[name], 0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0; "
                              f"got momentum={group['momentum']}, dampening={group['dampening']}")
@@ -248,7 +231,7 @@ class Adagrad(Optimizer):
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
         for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            _check_number("Adagrad", name, group[name])
+            number("Adagrad", name, group[name], 0)
 
     def _update(self, p, g, group, state):
         if not state:
@@ -282,9 +265,9 @@ class Adadelta(Optimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        _check_number("Adadelta", "rho", group["rho"], 0, 1)
-        _check_number("Adadelta", "eps", group["eps"])
-        _check_number("Adadelta", "weight_decay", group["weight_decay"])
+        number("Adadelta", "rho", group["rho"], 0, 1)
+        number("Adadelta", "eps", group["eps"], 0)
+        number("Adadelta", "weight_decay", group["weight_decay"], 0)
 
     def _update(self, p, g, group, state):
         rho, eps = group["rho"], group["eps"]
@@ -321,9 +304,9 @@ class RMSprop(Optimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        _check_number("RMSprop", "alpha", group["alpha"], 0, 1)
+        number("RMSprop", "alpha", group["alpha"], 0, 1)
         for name in ("eps", "weight_decay", "momentum"):
-            _check_number("RMSprop", name, group[name])
+            number("RMSprop", name, group[name], 0)
 
     def _update(self, p, g, group, state):
         alpha, mu = group["alpha"], group["momentum"]
@@ -375,9 +358,9 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{where}: betas is {betas!r}; expected a pair (beta1, beta2)")
         for i in (0, 1):
-            _check_number(where, f"betas[{i}]", betas[i], 0, 1, high_open=True)
-        _check_number(where, "eps", group["eps"])
-        _check_number(where, "weight_decay", group["weight_decay"])
+            number(where, f"betas[{i}]", betas[i], 0, 1, high_open=True)
+        number(where, "eps", group["eps"], 0)
+        number(where, "weight_decay", group["weight_decay"], 0)
 
     def _update(self, p, g, group, state):
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
@@ -433,7 +416,7 @@ def ewma(values, beta: float, bias_correction: bool = False) -> np.ndarray:
     Because v starts at 0, the first averages lean towards 0: their weights sum to 1 − βᵗ, not 1.
     ``bias_correction=True`` divides by 1 − βᵗ, so a constant series gives exactly that constant.
     """
-    beta = _check_number("ewma", "beta", beta, 0, 1, high_open=True)
+    beta = number("ewma", "beta", beta, 0, 1, high_open=True)
     x = np.asarray(values, dtype=float)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"ewma: values has shape {x.shape}; expected a non-empty series of shape (n,) or (n, ...)")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from lessons_lib.training.optimizers import _check_count, _check_number, _groups_of
+from lessons_lib.training.optimizers import _groups_of
+from lessons_lib.validate import integer, number
 
 # ---------------------------------------------------------------------------------------- schedules
 
@@ -51,8 +52,8 @@ class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps: η_t = η₀ · γ^⌊t / step_size⌋."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
-        self.step_size = _check_count("StepLR", "step_size", step_size)
-        self.gamma = _check_number("StepLR", "gamma", gamma, low_open=True)
+        self.step_size = integer("StepLR", "step_size", step_size, minimum=1)
+        self.gamma = number("StepLR", "gamma", gamma, 0, low_open=True)
         super().__init__(optimizer)
 
     def lr_at(self, base_lr, t):
@@ -63,7 +64,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every step: η_t = η₀ · γᵗ."""
 
     def __init__(self, optimizer, gamma: float):
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma, low_open=True)
+        self.gamma = number("ExponentialLR", "gamma", gamma, 0, low_open=True)
         super().__init__(optimizer)
 
     def lr_at(self, base_lr, t):
@@ -78,8 +79,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0):
-        self.T_max = _check_count("CosineAnnealingLR", "T_max", T_max)
-        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max = integer("CosineAnnealingLR", "T_max", T_max, minimum=1)
+        self.eta_min = number("CosineAnnealingLR", "eta_min", eta_min, 0)
         super().__init__(optimizer)
 
     def lr_at(self, base_lr, t):
@@ -95,8 +96,8 @@ class LinearWarmup(LRScheduler):
     """
 
     def __init__(self, optimizer, start_factor: float = 1 / 3, total_iters: int = 5):
-        self.start_factor = _check_number("LinearWarmup", "start_factor", start_factor, 0, 1, low_open=True)
-        self.total_iters = _check_count("LinearWarmup", "total_iters", total_iters)
+        self.start_factor = number("LinearWarmup", "start_factor", start_factor, 0, 1, low_open=True)
+        self.total_iters = integer("LinearWarmup", "total_iters", total_iters, minimum=1)
         super().__init__(optimizer)
 
     def lr_at(self, base_lr, t):
@@ -127,18 +128,18 @@ class OneCycleLR(LRScheduler):
         if len(max_lrs) != n_groups:
             raise ValueError(f"{where}: max_lr has {len(max_lrs)} values but the optimizer has {n_groups} groups")
         for i, lr in enumerate(max_lrs):
-            _check_number(where, f"max_lr[{i}]" if isinstance(max_lr, (list, tuple)) else "max_lr", lr)
+            number(where, f"max_lr[{i}]" if isinstance(max_lr, (list, tuple)) else "max_lr", lr, 0)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"{where}: anneal_strategy is {anneal_strategy!r}; expected 'cos' or 'linear'")
-        self.total_steps = _check_count(where, "total_steps", total_steps)
-        _check_number(where, "pct_start", pct_start, 0, 1)
-        _check_number(where, "div_factor", div_factor, low_open=True)
-        _check_number(where, "final_div_factor", final_div_factor, low_open=True)
+        self.total_steps = integer(where, "total_steps", total_steps, minimum=1)
+        number(where, "pct_start", pct_start, 0, 1)
+        number(where, "div_factor", div_factor, 0, low_open=True)
+        number(where, "final_div_factor", final_div_factor, 0, low_open=True)
         self.anneal_strategy, self.cycle_momentum = anneal_strategy, cycle_momentum
         # per group, the three rates the cycle moves between
         self.points = [dict(start=lr / div_factor, max=lr, end=lr / div_factor / final_div_factor) for lr in max_lrs]
-        self.momenta = (_check_number(where, "base_momentum", base_momentum, 0, 1),
-                        _check_number(where, "max_momentum", max_momentum, 0, 1))
+        self.momenta = (number(where, "base_momentum", base_momentum, 0, 1),
+                        number(where, "max_momentum", max_momentum, 0, 1))
         self.phases = self._make_phases(pct_start, three_phase)
         if cycle_momentum and not all("momentum" in g or "betas" in g for g in optimizer.param_groups):
             raise ValueError(f"{where}: cycle_momentum=True needs an optimizer with 'momentum' or 'betas'; "
