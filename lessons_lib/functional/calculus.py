@@ -107,16 +107,23 @@ def derivative(f: Callable, x, h: float = 1e-5):
     So: use float64, and for |x| much larger than 1 scale the step with it (``h = 1e-5 * abs(x)``),
     because x + h is itself rounded to about eps |x|.
     """
-    _check_f("derivative", f)
     h = _check_h("derivative", h)
     x, is_number = _as_input("derivative", "x", x)
-    f_plus, f_minus = _call("derivative", f, x + h), _call("derivative", f, x - h)
-    if _shape(f_plus) != _shape(x):
-        raise ValueError(
-            f"derivative: f returned shape {_shape(f_plus)} for x of shape {_shape(x)}; f must give one output "
-            "per input (act elementwise). For a function of several variables use partial()"
-        )
+    f_plus, f_minus = _elementwise("derivative", f, x + h, x - h)
     return _plain((f_plus - f_minus) / (2 * h), is_number)
+
+
+def _elementwise(fn: str, f, *points):
+    """f at each of ``points`` (arrays of one shape), checking that f gives one output per input."""
+    _check_f(fn, f)
+    values = [_call(fn, f, p) for p in points]
+    for value, p in zip(values, points):
+        if _shape(value) != _shape(p):
+            raise ValueError(
+                f"{fn}: f returned shape {_shape(value)} for x of shape {_shape(p)}; f must give one output "
+                "per input (act elementwise). For a function of several variables use partial()"
+            )
+    return values
 
 
 def partial(f: Callable, point, i: int, h: float = 1e-5):

@@ -195,7 +195,16 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
     does). Uses :func:`~lessons_lib.functional.activations.log_softmax`, so large logits cannot overflow. Same as
     ``torch.nn.functional.cross_entropy`` (without weights, ignore_index or label smoothing).
     """
-    fn = "cross_entropy"
+    logits, targets, xp = _logits_and_targets("cross_entropy", logits, targets, reduction)
+    logp = log_softmax(logits, axis=-1)  # (N, C)
+    if len(_shape(targets)) == 2:  # rows of probabilities, e.g. one-hot: -sum_c t_c log p_c
+        return _reduce(xp, -xp.sum(xp.astype(targets, logp.dtype) * logp, axis=-1), reduction)
+    index = xp.reshape(xp.astype(targets, xp.int64), (-1, 1))  # (N, 1): class indices
+    return _reduce(xp, -xp.take_along_axis(logp, index, axis=1)[:, 0], reduction)
+
+
+def _logits_and_targets(fn: str, logits, targets, reduction):
+    """Check cross-entropy's inputs: logits (N, C) and targets (N,) class indices in [0, C) or (N, C) rows."""
     _check_reduction(fn, reduction)
     logits, _ = as_array(fn, "logits", logits)
     targets, _ = as_array(fn, "targets", targets, integers="keep")
@@ -208,16 +217,13 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
             f"{fn}: logits {(n, c)} but targets {_shape(targets)}; expected class indices of shape ({n},) "
             f"or probability rows of shape ({n}, {c})"
         )
-    logp = log_softmax(logits, axis=-1)  # (N, C)
-    if _shape(targets) == (n, c):
-        return _reduce(xp, -xp.sum(xp.astype(targets, logp.dtype) * logp, axis=-1), reduction)
-    if not xp.isdtype(targets.dtype, "integral"):
-        raise TypeError(f"{fn}: targets of shape ({n},) must be integer class indices; got dtype {targets.dtype}")
-    if n > 0 and (int(xp.min(targets)) < 0 or int(xp.max(targets)) >= c):
-        bad = int(xp.min(targets)) if int(xp.min(targets)) < 0 else int(xp.max(targets))
-        raise ValueError(f"{fn}: target class {bad} is outside [0, {c})")
-    index = xp.reshape(xp.astype(targets, xp.int64), (n, 1))  # (N, 1)
-    return _reduce(xp, -xp.take_along_axis(logp, index, axis=1)[:, 0], reduction)
+    if _shape(targets) == (n,):
+        if not xp.isdtype(targets.dtype, "integral"):
+            raise TypeError(f"{fn}: targets of shape ({n},) must be integer class indices; got dtype {targets.dtype}")
+        if n > 0 and (int(xp.min(targets)) < 0 or int(xp.max(targets)) >= c):
+            bad = int(xp.min(targets)) if int(xp.min(targets)) < 0 else int(xp.max(targets))
+            raise ValueError(f"{fn}: target class {bad} is outside [0, {c})")
+    return logits, targets, xp
 
 
 def hinge(scores, y, reduction: str = "mean"):

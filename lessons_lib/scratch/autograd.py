@@ -32,6 +32,23 @@ from numbers import Real
 __all__ = ["Value", "draw", "topological_order"]
 
 
+def _constant_exponent(base: float, exponent) -> float:
+    """The exponent of ``base ** exponent`` as a float, if the power is defined for a constant exponent."""
+    if isinstance(exponent, Value):
+        raise TypeError(
+            "Value ** Value is not supported: the exponent must be a constant int or float. "
+            "For a variable exponent write (b * a.log()).exp() instead of a ** b."
+        )
+    if isinstance(exponent, bool) or not isinstance(exponent, Real):
+        raise TypeError(f"Value ** k: k must be an int or float, got {type(exponent).__name__}")
+    k = float(exponent)
+    if base < 0 and not k.is_integer():
+        raise ValueError(f"Value ** {k}: a negative base ({base}) needs an integer exponent")
+    if base == 0 and k < 0:
+        raise ZeroDivisionError(f"Value ** {k}: zero cannot be raised to a negative power")
+    return k
+
+
 def _as_value(other) -> Value:
     """Wrap a plain number as a constant Value; leave Values alone."""
     if isinstance(other, Value):
@@ -115,18 +132,7 @@ class Value:
         return out
 
     def __pow__(self, exponent) -> Value:
-        if isinstance(exponent, Value):
-            raise TypeError(
-                "Value ** Value is not supported: the exponent must be a constant int or float. "
-                "For a variable exponent write (b * a.log()).exp() instead of a ** b."
-            )
-        if isinstance(exponent, bool) or not isinstance(exponent, Real):
-            raise TypeError(f"Value ** k: k must be an int or float, got {type(exponent).__name__}")
-        k = float(exponent)
-        if self.data < 0 and not k.is_integer():
-            raise ValueError(f"Value ** {k}: a negative base ({self.data}) needs an integer exponent")
-        if self.data == 0 and k < 0:
-            raise ZeroDivisionError(f"Value ** {k}: zero cannot be raised to a negative power")
+        k = _constant_exponent(self.data, exponent)
         out = Value(self.data**k, parents=(self,), op=f"**{exponent:g}")
 
         def _backward():
