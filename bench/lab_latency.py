@@ -62,6 +62,8 @@ SERVER_START_S, RUN_ALL_S, MOVE_S = 90.0, 240.0, 15.0
 SETTINGS = {  # JupyterLab user settings for the temporary profile
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    # every cell in the DOM, so an experiment far down the notebook can be found and driven
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
 # ----------------------------------------------------------------------------------------- the server
@@ -323,11 +325,14 @@ def open_and_run(browser, base: str, token: str, notebook: str, *, run_all_s: fl
 
 
 def experiments_in(page, timeout_s: float = 30.0) -> list[dict]:
-    """The explore() widgets of the open notebook, once each has drawn its figure."""
+    """The explore() widgets of the open notebook, once each has drawn its figure (or at the deadline).
+
+    Widgets render a moment after their cell finished (the widget's front-end code loads first), so an empty
+    list is not an answer until the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:
         found = page.evaluate("() => window.__lessons.find()")
-        if all(e["drawn"] for e in found) or time.monotonic() > deadline:
+        if (found and all(e["drawn"] for e in found)) or time.monotonic() > deadline:
             return found
         page.wait_for_timeout(200)
 
