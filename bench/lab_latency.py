@@ -43,21 +43,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from book_site import LAUNCH_ARGS  # noqa: E402  (the one set of Chromium flags, shared with the book test)
+
 BOOK = ROOT / "book"
 DEFAULT_JSON = ROOT / "bench" / "lab_latency.json"
 NOTEBOOKS_ENV = "LESSONS_LAB_NOTEBOOKS"
 BUDGET_MS = 100.0
 MOVES = 10
-LAUNCH_ARGS = [  # as in tests/browser/test_book.py
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 SERVER_START_S, RUN_ALL_S, MOVE_S = 90.0, 240.0, 15.0
 SETTINGS = {  # JupyterLab user settings for the temporary profile
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
