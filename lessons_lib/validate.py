@@ -18,6 +18,8 @@ def _shown(value):
 
 
 def _range_text(low, high, low_open: bool, high_open: bool) -> str:
+    if high is None and low == 0 and low_open:
+        return "a positive number"
     if high is None:
         return f"a number {'>' if low_open else '>='} {low:g}"
     if low is None:
@@ -39,6 +41,17 @@ def number(fn: str, name: str, value, low=None, high=None, *, low_open: bool = F
         want = "a finite number" if low is None and high is None else _range_text(low, high, low_open, high_open)
         raise ValueError(f"{fn}: {name} is {_shown(value)}; expected {want}")
     return value
+
+
+def scalar(fn: str, name: str, value, low=None, high=None, **bounds) -> float:
+    """Like :func:`number`, but a NumPy array holding one value is accepted too; returns a float."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray) and value.size == 1 and value.ndim <= 1:
+        value = value.reshape(()).item()
+    elif isinstance(value, np.ndarray):
+        raise ValueError(f"{fn}: {name} is an array of shape {value.shape}; expected a single finite number")
+    return float(number(fn, name, value, low, high, **bounds))
 
 
 def integer(fn: str, name: str, value, minimum: int | None = None) -> int:
@@ -70,6 +83,22 @@ def function(fn: str, name: str, value):
     if not callable(value):
         raise TypeError(f"{fn}: {name} is a {type(value).__name__}; expected a function")
     return value
+
+
+def finite_array(fn: str, name: str, a):
+    """``a`` as a NumPy float64 array of finite numbers (bools and integers are converted)."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError):  # ragged lists
+        raise ValueError(f"{fn}: {name} could not be read as an array of numbers; got {a!r}") from None
+    if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{fn}: {name} has dtype {arr.dtype}; expected real numbers")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{fn}: {name} contains nan or inf; expected finite numbers")
+    return arr
 
 
 def as_array(fn: str, name: str, x, *, integers: str = "float"):

@@ -202,7 +202,7 @@ def test_mistake_bound_checks_its_separator():
     [
         ({"n_features": 0}, ValueError, "Perceptron: n_features is 0; expected a positive integer"),
         ({"n_features": 2.5}, ValueError, "n_features is 2.5"),
-        ({"n_features": 2, "lr": 0}, ValueError, "Perceptron: lr is 0; expected a finite number > 0"),
+        ({"n_features": 2, "lr": 0}, ValueError, "Perceptron: lr is 0; expected a positive number"),
         ({"n_features": 2, "lr": -0.1}, ValueError, "lr is -0.1"),
         ({"n_features": 2, "lr": float("inf")}, ValueError, "lr is inf"),
         ({"n_features": 2, "rng": "seed"}, TypeError, "Perceptron: rng is 'seed'"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lessons_lib.data.splits import batches
-from lessons_lib.validate import integer
+from lessons_lib.validate import integer, scalar
 
 __all__ = [
     "DescentPath",
@@ -57,13 +57,6 @@ def _check_w(fn: str, w, d: int) -> np.ndarray:
     if w.shape != (d,):
         raise ValueError(f"{fn}: w has shape {w.shape} but X has {d} features; expected shape ({d},)")
     return w
-
-
-def _check_positive(fn: str, name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{fn}: {name} is {value!r}; expected a positive number")
-    return float(value)
 
 
 
@@ -140,7 +133,7 @@ def fit_linear_regression(X, y, lr: float, epochs: int, batch_size: int | None =
     fn = "fit_linear_regression"
     X, y = _check_xy(fn, X, y)
     n, d = X.shape
-    lr = _check_positive(fn, "lr", lr)
+    lr = scalar(fn, "lr", lr, 0, low_open=True)
     epochs = integer(fn, "epochs", epochs, minimum=1)
     if batch_size is not None:
         batch_size = integer(fn, "batch_size", batch_size, minimum=1)
@@ -277,9 +270,9 @@ def descend(grad_fn: Callable[[np.ndarray], np.ndarray], x0, lr: float, steps: i
     x = np.asarray(x0, dtype=float)
     if x.shape != (2,):
         raise ValueError(f"descend: x0 has shape {x.shape}; expected a point of shape (2,)")
-    lr = _check_positive("descend", "lr", lr)
+    lr = scalar("descend", "lr", lr, 0, low_open=True)
     steps = integer("descend", "steps", steps, minimum=0)
-    bound = _check_positive("descend", "bound", bound)
+    bound = scalar("descend", "bound", bound, 0, low_open=True)
     points, diverged = [x], False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):

@@ -34,13 +34,14 @@ import math
 
 import numpy as np
 
+from lessons_lib.validate import integer
+
 __all__ = ["calculate_gain", "he_normal", "he_uniform", "normal", "xavier_normal", "xavier_uniform", "zeros"]
 
 
-def _check_fans(name: str, fan_in, fan_out) -> None:
-    for arg, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name}: {arg} must be a positive integer, got {value!r}")
+def _check_fans(fn: str, fan_in, fan_out) -> None:
+    integer(fn, "fan_in", fan_in, minimum=1)
+    integer(fn, "fan_out", fan_out, minimum=1)
 
 
 def zeros(shape, dtype=np.float32) -> np.ndarray:

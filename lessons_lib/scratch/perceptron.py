@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from lessons_lib.functional.activations import ACTIVATIONS, step
-from lessons_lib.validate import one_of
+from lessons_lib.validate import finite_array, integer, one_of, scalar
 
 __all__ = ["neuron", "step", "perceptron_update", "Perceptron", "mistake_bound"]
 
@@ -28,40 +28,15 @@ __all__ = ["neuron", "step", "perceptron_update", "Perceptron", "mistake_bound"]
 # --------------------------------------------------------------------------------------------- checks
 
 
-def _real_array(fn: str, name: str, a) -> np.ndarray:
-    """``a`` as a float64 array; a clear error for text, objects, complex numbers, nan or inf."""
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError):  # ragged lists
-        raise ValueError(f"{fn}: {name} could not be read as an array of numbers; got {a!r}") from None
-    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
-    else:
-        raise TypeError(f"{fn}: {name} has dtype {arr.dtype}; expected real numbers")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{fn}: {name} contains nan or inf; expected finite numbers")
-    return arr
-
-
-def _scalar(fn: str, name: str, value) -> float:
-    if isinstance(value, np.ndarray) and value.shape in ((), (1,)):
-        value = value.reshape(()).item()
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok:
-        shown = f"an array of shape {np.shape(value)}" if isinstance(value, np.ndarray) else repr(value)
-        raise ValueError(f"{fn}: {name} is {shown}; expected a single finite number")
-    return float(value)
-
-
 def _weights(fn: str, w) -> np.ndarray:
-    w = _real_array(fn, "w", w)
+    w = finite_array(fn, "w", w)
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"{fn}: w has shape {w.shape}; expected a non-empty vector of shape (d,)")
     return w
 
 
 def _inputs(fn: str, x, d: int) -> np.ndarray:
-    x = _real_array(fn, "x", x)
+    x = finite_array(fn, "x", x)
     if x.ndim not in (1, 2):
         raise ValueError(f"{fn}: x has shape {x.shape}; expected one example (d,) or a batch (n, d)")
     if x.shape[-1] != d:
@@ -70,7 +45,7 @@ def _inputs(fn: str, x, d: int) -> np.ndarray:
 
 
 def _labels(fn: str, y, n: int) -> np.ndarray:
-    y = _real_array(fn, "y", y)
+    y = finite_array(fn, "y", y)
     if y.ndim != 1:
         raise ValueError(f"{fn}: y has shape {y.shape}; expected a vector of n labels")
     if len(y) != n:
@@ -99,7 +74,7 @@ def neuron(x, w, b, activation: str = "step"):
     f, _ = ACTIVATIONS[one_of("neuron", "activation", activation, ACTIVATIONS)]
     w = _weights("neuron", w)
     x = _inputs("neuron", x, len(w))
-    b = _scalar("neuron", "b", b)
+    b = scalar("neuron", "b", b)
     z = x @ w + b  # (n,) for a batch, () for one example
     a = f(z)
     return float(a) if x.ndim == 1 else a
@@ -138,11 +113,8 @@ class Perceptron:
     """
 
     def __init__(self, n_features: int, lr: float = 1.0, rng=None):
-        if isinstance(n_features, bool) or not isinstance(n_features, numbers.Integral) or n_features < 1:
-            raise ValueError(f"Perceptron: n_features is {n_features!r}; expected a positive integer")
-        ok = isinstance(lr, numbers.Real) and not isinstance(lr, bool) and np.isfinite(lr) and lr > 0
-        if not ok:
-            raise ValueError(f"Perceptron: lr is {lr!r}; expected a finite number > 0")
+        n_features = integer("Perceptron", "n_features", n_features, minimum=1)
+        lr = scalar("Perceptron", "lr", lr, 0, low_open=True)
         if isinstance(rng, bool) or not (rng is None or isinstance(rng, (numbers.Integral, np.random.Generator))):
             raise TypeError(f"Perceptron: rng is {rng!r}; expected None, an integer seed or a numpy.random.Generator")
         self.n_features = int(n_features)
@@ -184,8 +156,7 @@ class Perceptron:
         if X.ndim != 2:
             raise ValueError(f"Perceptron.fit: X has shape {X.shape}; expected a batch (n, d)")
         y = _labels("Perceptron.fit", y, len(X))
-        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-            raise ValueError(f"Perceptron.fit: epochs is {epochs!r}; expected a positive integer")
+        epochs = integer("Perceptron.fit", "epochs", epochs, minimum=1)
         self._reset()
         w, b = self.w, self.b
         for _ in range(epochs):
@@ -224,7 +195,7 @@ def mistake_bound(X, y, w, b) -> float:
     if X.ndim != 2:
         raise ValueError(f"mistake_bound: X has shape {X.shape}; expected a batch (n, d)")
     y = _labels("mistake_bound", y, len(X))
-    b = _scalar("mistake_bound", "b", b)
+    b = scalar("mistake_bound", "b", b)
     Xa = np.c_[X, np.ones(len(X))]  # (n, d + 1): the bias becomes the weight of a constant input 1
     u = np.r_[w, b] / np.linalg.norm(np.r_[w, b])
     margins = (2 * y - 1) * (Xa @ u)

@@ -30,7 +30,7 @@ def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0) -> torch.Te
     """
     number("clip_grad_norm_", "max_norm", max_norm, 0)
     if not (norm_type == math.inf or (isinstance(norm_type, Real) and math.isfinite(norm_type) and norm_type > 0)):
-        raise ValueError(f"clip_grad_norm_: norm_type is {norm_type!r}; expected a number > 0 or float('inf')")
+        raise ValueError(f"clip_grad_norm_: norm_type is {norm_type!r}; expected a positive number or float('inf')")
     grads = _grads(params)
     if not grads:
         return torch.tensor(0.0)

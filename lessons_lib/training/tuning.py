@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessons_lib.data.splits import kfold
+from lessons_lib.validate import number
 
 __all__ = [
     "CVScore",
@@ -61,12 +62,9 @@ def grid(space: dict[str, Sequence]) -> list[dict]:
 
 
 def _check_range(kind: str, lo, hi) -> tuple[float, float]:
-    try:
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError):
-        raise ValueError(f"{kind}: lo and hi must be numbers, got {lo!r} and {hi!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-        raise ValueError(f"{kind}: the range [{lo}, {hi}] is empty or not finite; expected finite lo < hi")
+    lo, hi = float(number(kind, "lo", lo)), float(number(kind, "hi", hi))
+    if lo >= hi:
+        raise ValueError(f"{kind}: the range [{lo:g}, {hi:g}] is empty; expected lo < hi")
     return lo, hi
 
 
