@@ -118,7 +118,7 @@ def test_nand_bad_shape_is_an_error():
 
 def test_xor_reference_passes():
     # OR and NAND hidden units, an AND on top
-    assert check_xor_network([[1, 1], [-1, -1]], [-0.5, 1.5], [1, 1], -1.5).passed
+    assert check_xor_network([[1, -1], [1, -1]], [-0.5, 1.5], [1, 1], -1.5).passed
     # OR and AND hidden units: XOR = OR and not AND
     assert check_xor_network([[1, 1], [1, 1]], [-0.5, -1.5], [1, -2], -0.5).passed
 
@@ -128,7 +128,7 @@ def test_xor_not_attempted():
 
 
 def test_xnor_is_diagnosed():
-    result = check_xor_network([[1, 1], [-1, -1]], [-0.5, 1.5], [-1, -1], 1.5)
+    result = check_xor_network([[1, -1], [1, -1]], [-0.5, 1.5], [-1, -1], 1.5)
     assert result.status == "failed" and "XNOR" in result.message
 
 
@@ -143,8 +143,14 @@ def test_xor_hidden_layer_that_copies_the_inputs_is_diagnosed():
 
 
 def test_xor_wrong_output_unit_is_diagnosed():
-    result = check_xor_network([[1, 1], [-1, -1]], [-0.5, 1.5], [1, 1], -0.5)  # OR on top instead of AND
+    result = check_xor_network([[1, -1], [1, -1]], [-0.5, 1.5], [1, 1], -0.5)  # OR on top instead of AND
     assert result.status == "failed" and "now fix the output unit" in result.message
+
+
+def test_xor_weights_are_read_in_the_books_in_out_layout():
+    # OR and NAND written one unit per row, the (out, in) layout, are two units computing x1 - x2 here
+    result = check_xor_network([[1, 1], [-1, -1]], [-0.5, 1.5], [1, 1], -1.5)
+    assert result.status == "failed" and "get the same hidden values" in result.message
 
 
 def test_xor_bad_shapes_are_errors():

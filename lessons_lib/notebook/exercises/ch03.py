@@ -173,18 +173,19 @@ def check_nand_weights(w, b) -> CheckResult:
 
 
 def xor_network(X, W_hidden, b_hidden, w_out, b_out):
-    """Two layers of threshold units: h = step(X @ W_hidden.T + b_hidden), out = step(h @ w_out + b_out).
+    """Two layers of threshold units: H = step(X @ W_hidden + b_hidden), out = step(H @ w_out + b_out).
 
-    Shapes: X (n, 2), W_hidden (k, 2) (one row of weights per hidden unit), b_hidden (k,), w_out (k,),
-    b_out a number. Returns the outputs (n,) and the hidden values (n, k).
+    Shapes in the book's (in, out) layout: X (n, 2), W_hidden (2, k) (column j holds hidden unit j's
+    weights), b_hidden (k,), w_out (k,), b_out a number. Returns the outputs (n,) and the hidden values (n, k).
     """
     W_hidden = np.asarray(W_hidden, dtype=float)
     b_hidden = np.asarray(b_hidden, dtype=float)
-    if W_hidden.ndim != 2 or W_hidden.shape[1] != 2:
-        raise ValueError(f"xor_network: W_hidden has shape {W_hidden.shape}; expected (k, 2), one row per hidden unit")
-    if b_hidden.shape != (len(W_hidden),):
-        raise ValueError(f"xor_network: b_hidden has shape {b_hidden.shape}; expected ({len(W_hidden)},)")
-    H = np.stack([neuron(X, W_hidden[j], b_hidden[j], "step") for j in range(len(W_hidden))], axis=1)  # (n, k)
+    if W_hidden.ndim != 2 or W_hidden.shape[0] != 2:
+        raise ValueError(f"xor_network: W_hidden has shape {W_hidden.shape}; expected (2, k): one row per input, "
+                         "one column per hidden unit")
+    if b_hidden.shape != (W_hidden.shape[1],):
+        raise ValueError(f"xor_network: b_hidden has shape {b_hidden.shape}; expected ({W_hidden.shape[1]},)")
+    H = np.stack([neuron(X, W_hidden[:, j], b_hidden[j], "step") for j in range(W_hidden.shape[1])], axis=1)  # (n, k)
     return neuron(H, w_out, b_out, "step"), H
 
 
