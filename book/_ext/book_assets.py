@@ -4,10 +4,11 @@ It serves MathJax 3 (from the ``django-static-mathjax`` package, its es5 build) 
 inside the installed ``plotly`` package) from the book's own ``_static`` folder. The files are staged from
 the installed packages at build time, so nothing vendored is committed. Enabled in ``_config.yml``.
 
-Neither blocks the first paint: each is started by a small deferred loader (``book/_ext/js``) that runs
-it after the page has painted its text. MathJax's loader is Sphinx's ``mathjax_path``, so only pages with
-maths get it; plotly's is added only to pages that hold a plotly figure, whose inline scripts wait for it
-(see ``lessons_lib.notebook.viz.BookRenderer``).
+Neither blocks the first paint: each is started by one small deferred loader (``book/_ext/js/after-paint.js``,
+told which file by its ``data-src`` attribute) that runs it after the page has painted its text. MathJax's
+loader is Sphinx's ``mathjax_path``, so only pages with maths get it; plotly's is added only to pages that
+hold a plotly figure, whose inline scripts wait for the event it sends (see
+``lessons_lib.notebook.viz.BookRenderer``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from pathlib import Path
 
 MATHJAX_PARTS = ("tex-chtml.js", "input", "output", "a11y", "ui", "adaptors")
 LOADERS = Path(__file__).resolve().parent / "js"
-PLOTLY_LOADER = "lessons/plotly-loader.js"
-MATHJAX_LOADER = "lessons/mathjax-loader.js"
+LOADER = "lessons/after-paint.js"
+# The loader's attributes for each library: the file (relative to the loader), the script's id, the event
+# sent once it has run (lessons_lib.notebook.viz.PLOTLY_READY; MathJax needs none).
+MATHJAX_ATTRS = {"defer": "defer", "data-src": "../mathjax/tex-chtml.js", "data-id": "MathJax-script"}
+PLOTLY_ATTRS = {"defer": "defer", "data-src": "../plotly/plotly.min.js", "data-ready": "lessons:plotly"}
 
 
 def _stage(dest: Path) -> None:
@@ -48,13 +52,14 @@ def _on_config(app, config) -> None:
     _stage(dest)
     config.html_static_path = [*config.html_static_path, str(dest)]
     # Sphinx adds this (deferred) to pages with maths; it starts mathjax/tex-chtml.js after the first paint.
-    config.mathjax_path = MATHJAX_LOADER
+    config.mathjax_path = LOADER
+    config.mathjax_options = dict(MATHJAX_ATTRS)
 
 
 def _on_page(app, pagename, templatename, context, doctree) -> None:
     """Give plotly's loader to the pages that hold a plotly figure, and to no other."""
     if "plotly-graph-div" in context.get("body", ""):
-        app.builder.add_js_file(PLOTLY_LOADER, defer="defer")
+        app.builder.add_js_file(LOADER, **PLOTLY_ATTRS)
 
 
 def setup(app):

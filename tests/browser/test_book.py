@@ -74,7 +74,7 @@ def test_page(page, server, browser):
 
     math_sources = page_obj.locator("span.math, div.math").count()
     if math_sources:
-        # MathJax starts after the first paint (book/_ext/js/mathjax-loader.js): wait for it, with a limit
+        # MathJax starts after the first paint (book/_ext/js/after-paint.js): wait for it, with a limit
         page_obj.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
         page_obj.evaluate("MathJax.startup.promise")
         typeset = page_obj.locator("mjx-container").count()
