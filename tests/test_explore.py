@@ -29,7 +29,8 @@ def test_static_one_parameter_slider_swaps_traces_and_titles():
     assert [s.label for s in slider.steps] == ["0.5", "1", "2"]
     step = slider.steps[2]
     restyle, relayout, slots = step.args
-    assert step.method == "update" and list(slots) == [0] and list(restyle["visible"]) == [True]
+    assert step.method == "update" and list(slots) == [0]
+    assert "visible" not in restyle, "a trace shown at every point is not restyled visible (plotly.js would recompute it)"
     spec = restyle["y"][0]  # NumPy data travels as plotly.js typed-array specs, as in the figure's own data
     np.testing.assert_allclose(np.frombuffer(base64.b64decode(spec["bdata"]), spec["dtype"]), parabola(2.0).data[0].y)
     assert "x" not in restyle and "name" not in restyle, "attributes every point shares are not sent again"
@@ -59,6 +60,33 @@ def test_static_points_with_more_traces_or_other_attributes_leave_nothing_behind
     assert one["marker"][0] == {"color": "red", "size": 9} and three["marker"] == [None, None, None]
     assert one["y"][1:] == [None, None] and list(three["y"][2]) == [2, 3]
     assert pio.to_json(fig).count('"marker":[null,null,null]') == 1, "None reaches plotly.js as null (unset)"
+
+
+def test_a_slot_keeps_one_kind_of_trace_when_a_point_lacks_one():
+    def panels(show_line):
+        traces = [go.Heatmap(z=[[0, 1], [1, 0]])]
+        if show_line:
+            traces.append(go.Scatter(x=[0, 1], y=[0, 1], mode="lines"))
+        traces.append(go.Scatter(x=[0, 1], y=[1, 0], mode="markers", marker={"size": 4 + show_line}))
+        return go.Figure(traces)
+
+    exp = explore(panels, {"show_line": [False, True]}, live=False)
+    fig = exp.figure
+    assert [t.type for t in fig.data] == ["heatmap", "scatter", "scatter"]
+    assert [t.mode for t in fig.data[1:]] == ["lines", "markers"] and fig.data[1].visible is False
+    without, with_line = (s.args for s in fig.layout.sliders[0].steps)
+    assert "type" not in without[0] and "mode" not in without[0], "no slot changes its kind of trace"
+    assert list(without[2]) == [1, 2], "the heatmap never changes, so no step restyles it"
+    assert without[0]["visible"] == [False, True] and with_line[0]["visible"] == [True, True]
+    assert without[0]["marker"] == [None, {"size": 4}] and with_line[0]["marker"][1] == {"size": 5}
+
+
+def test_a_style_only_change_sends_no_data():
+    def coloured(c):
+        return go.Figure(go.Scatter(x=np.arange(50.0), y=np.arange(50.0), marker={"color": c}))
+
+    step = explore(coloured, {"c": ["red", "blue"]}, live=False).figure.layout.sliders[0].steps[1]
+    assert set(step.args[0]) == {"marker"} and step.args[0]["marker"] == [{"color": "blue"}]
 
 
 def test_numpy_values_are_accepted_and_start_matches_floats():

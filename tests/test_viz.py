@@ -90,8 +90,11 @@ def test_decision_boundary_from_grid_is_what_decision_boundary_draws():
     z = predict(np.c_[xx.ravel(), yy.ravel()]).reshape(15, 15)  # z[i, j] at (gx[j], gy[i])
     drawn = viz.decision_boundary_from_grid(gx, gy, z, X, y, title="t")
     assert computed.to_plotly_json() == drawn.to_plotly_json()
-    heat, contour, class0, class1 = drawn.data
+    heat, boundary, class0, class1 = drawn.data
     np.testing.assert_allclose(heat.z, z)
+    # the boundary is where the score crosses 0.5: x1 + 2 x2 = 1, traced on the grid
+    assert boundary.mode == "lines" and len(boundary.x) > 2
+    np.testing.assert_allclose(np.asarray(boundary.x) + 2 * np.asarray(boundary.y), 1.0, atol=0.05)
     assert heat.z[0][-1] == predict(np.array([[2.0, -1.0]]))[0], "row i is gy[i], column j is gx[j]"
     assert list(drawn.layout.xaxis.range) == [-1, 2] and list(drawn.layout.yaxis.range) == [-1, 3]
     assert class0.marker.color == viz.PALETTE[0] and class1.marker.color == viz.PALETTE[1]
@@ -114,3 +117,15 @@ def test_pale_mixes_a_palette_colour_with_white():
     assert viz.pale("#0072B2", 0.0) == "#ffffff"
     assert viz.pale("#000000", 0.5) == "#808080"
     assert viz.pale("black", 0.25) == "#bfbfbf"
+
+
+def test_level_line_joins_pieces_with_gaps_and_is_empty_without_a_crossing():
+    g = np.linspace(-2, 2, 41)
+    xx, yy = np.meshgrid(g, g)
+    two_bumps = np.exp(-((xx - 1) ** 2 + yy**2) * 8) + np.exp(-((xx + 1) ** 2 + yy**2) * 8)
+    x, y = viz.level_line(g, g, two_bumps, 0.5)
+    assert x.dtype == np.float32 and np.isnan(x).sum() == 1, "two closed curves, one gap between them"
+    radius = np.hypot(np.abs(x[~np.isnan(x)]) - 1, y[~np.isnan(y)])
+    np.testing.assert_allclose(radius, np.sqrt(np.log(2) / 8), atol=0.01)  # exp(-8 r^2) = 0.5
+    x, y = viz.level_line(g, g, np.zeros((41, 41)), 0.5)
+    assert x.size == 0 and y.size == 0

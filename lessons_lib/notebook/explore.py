@@ -195,32 +195,46 @@ def _static(fn, grid, start, title) -> Experiment:
 def _merge(figures: list[go.Figure], combos: list[dict], active: int) -> go.Figure:
     """One figure drawing the active grid point; each slider step swaps in its point's traces and layout.
 
-    The figure holds only as many traces ("slots") as the largest grid point draws, not every point's:
-    plotly.js redraws every trace of a figure on each step, hidden ones included, so a step costs what one
-    point costs. A step is a ``Plotly.update`` that restyles every slot with every attribute the points use
-    (its point's value, ``None`` to unset one it lacks; an unused slot is hidden) and relayouts the layout
-    keys that differ between points.
+    The figure holds only as many traces ("slots") as the grid points need, not every point's: plotly.js
+    redraws every trace of a figure on each step, hidden ones included, so a step costs what one point
+    costs. A slot holds one kind of trace (type, axes, mode and fill; see :func:`_slots`), so a step never
+    changes a trace's type, which would make plotly.js rebuild it. A step is a ``Plotly.update`` that
+    restyles only the slots and attributes that differ between points (its point's value, ``None`` to
+    unset one it lacks; a slot its point does not use is hidden) and relayouts only the layout keys that
+    differ; plotly.js redraws less for a step that changes only styles.
     """
     layouts = [f.layout.to_plotly_json() for f in figures]
     base = copy.deepcopy(layouts[active])
     changing = sorted({k for lay in layouts for k in set(lay) | set(base) if lay.get(k) != base.get(k)})
     # NumPy arrays as plotly.js typed-array specs (base64), as plotly sends the figure's own data.
-    traces = [[_encoded(t) for t in f.data] for f in figures]
-    slots = max(len(ts) for ts in traces)
-    keys = [k for k in sorted({k for ts in traces for t in ts for k in t} - {"visible"}) if _varies(traces, k)]
+    encoded = [[_encoded(t) for t in f.data] for f in figures]
+    placements = _slots(encoded)
+    rows = [[ts[i] if i is not None else None for i in place] for ts, place in zip(encoded, placements)]
+    n_slots = len(rows[0])
+    names = sorted({k for row in rows for t in row if t for k in t} - {"visible"})
+    shown = [[t is not None and t.get("visible", True) is not False for t in row] for row in rows]
+    keys = {j: [k for k in names if _varies([row[j] for row in rows], k)] for j in range(n_slots)}
+    toggled = [j for j in range(n_slots) if len({row[j] for row in shown}) > 1]
+    moving = sorted({j for j in range(n_slots) if keys[j]} | set(toggled))
+    sent = sorted({k for j in moving for k in keys[j]})
+
     merged = go.Figure(layout=base)
-    for trace in figures[active].data:
-        merged.add_trace(copy.deepcopy(trace))
-    for _ in range(slots - len(figures[active].data)):
-        merged.add_trace(go.Scatter(visible=False, showlegend=False, hoverinfo="skip"))
+    for j in range(n_slots):
+        own = placements[active][j]
+        if own is not None:
+            merged.add_trace(copy.deepcopy(figures[active].data[own]))
+        else:  # a slot the start point does not use: its kind of trace, from a point that does, hidden
+            k = next(i for i, place in enumerate(placements) if place[j] is not None)
+            merged.add_trace(copy.deepcopy(figures[k].data[placements[k][j]]).update(visible=False))
     single = len(combos[0]) == 1
     steps = []
-    for params, lay, ts in zip(combos, layouts, traces):
-        restyle = {k: [t.get(k) for t in ts] + [None] * (slots - len(ts)) for k in keys}
-        restyle["visible"] = [t.get("visible", True) for t in ts] + [False] * (slots - len(ts))
+    for params, lay, row in zip(combos, layouts, rows):
+        restyle = {k: [row[j].get(k) if row[j] is not None else None for j in moving] for k in sent}
+        if toggled:
+            restyle["visible"] = [row[j].get("visible", True) if row[j] is not None else False for j in moving]
         relayout = {k: lay.get(k) for k in changing}
         label = _fmt(next(iter(params.values()))) if single else _label(params)
-        steps.append({"label": label, "method": "update", "args": [restyle, relayout, list(range(slots))]})
+        steps.append({"label": label, "method": "update", "args": [restyle, relayout, moving]})
     prefix = f"{next(iter(combos[0]))} = " if single else ""
     merged.update_layout(
         sliders=[{"active": active, "currentvalue": {"prefix": prefix}, "pad": {"t": 40}, "steps": steps}]
@@ -236,12 +250,44 @@ def _encoded(trace) -> dict:
     return d
 
 
-def _varies(traces: list[list[dict]], key: str) -> bool:
-    """Whether trace attribute ``key`` differs between grid points in some slot (or a slot is not always used)."""
-    slots = max(len(ts) for ts in traces)
-    if any(len(ts) < slots for ts in traces):
-        return True
-    return any(len({_json(ts[j].get(key)) for ts in traces}) > 1 for j in range(slots))
+def _kind(trace: dict) -> tuple:
+    """What a slot holds: traces of one kind can replace each other by a restyle."""
+    return (trace.get("type", "scatter"), trace.get("xaxis", "x"), trace.get("yaxis", "y"),
+            trace.get("mode"), trace.get("fill"))
+
+
+def _slots(traces: list[list[dict]]) -> list[list[int | None]]:
+    """Assign every grid point's traces to shared slots; returns, per point, the trace index in each slot.
+
+    Each point's traces are matched in order to the first free slot of the same kind after the previous
+    match; a trace with no such slot gets a new one there. So drawing order is kept, and a point that
+    lacks a trace (a line that is not drawn at some setting) leaves its slot empty instead of shifting
+    the traces after it into slots of another kind.
+    """
+    kinds: list[tuple] = []
+    placements: list[list[int | None]] = []
+    for ts in traces:
+        place: list[int | None] = [None] * len(kinds)
+        pos = 0
+        for i, trace in enumerate(ts):
+            kind = _kind(trace)
+            j = next((j for j in range(pos, len(kinds)) if kinds[j] == kind and place[j] is None), None)
+            if j is None:
+                j = pos
+                kinds.insert(j, kind)
+                place.insert(j, None)
+                for earlier in placements:
+                    earlier.insert(j, None)
+            place[j] = i
+            pos = j + 1
+        placements.append(place)
+    return placements
+
+
+def _varies(values: list[dict | None], key: str) -> bool:
+    """Whether trace attribute ``key`` differs between the grid points that use a slot (``None``: a point
+    that does not; it only hides the slot, so what the others share is never sent)."""
+    return len({_json(v.get(key)) for v in values if v is not None}) > 1
 
 
 def _json(value) -> str:

@@ -119,7 +119,7 @@ def style_matplotlib() -> None:
 
 def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0.5, title: str = "",
                       range_x=None, range_y=None) -> go.Figure:
-    """Plot a 2-D classifier: its output over the plane as a heatmap, the 0.5 contour, and the data.
+    """Plot a 2-D classifier: its output over the plane as a heatmap, the 0.5 boundary line, and the data.
 
     predict: maps an (m, 2) array of points to (m,) scores in [0, 1] (a probability, or 0/1 labels).
     X, y:    the data, (n, 2) points and (n,) labels 0/1.
@@ -145,7 +145,10 @@ def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figur
     z:  (ny, nx) scores in [0, 1], ``z[i, j]`` at the point ``(gx[j], gy[i])`` (the layout of ``np.meshgrid``);
         NaN (a diverged model) is drawn as 0.5, undecided.
     X, y: the data, (n, 2) points and (n,) labels 0/1, drawn in ``PALETTE[0]`` and ``PALETTE[1]``.
-    Returns a plotly figure: the heatmap, the 0.5 contour and the points, with the axes fixed to the grid.
+    Returns a plotly figure: the heatmap, the 0.5 boundary and the points, with the axes fixed to the grid.
+    The boundary is traced here (:func:`level_line`) and drawn as one line, not as a plotly contour
+    trace: plotly.js would send the grid twice and trace the contour again on every redraw, which is
+    what a slider step or a live update costs.
     """
     import numpy as np
 
@@ -160,8 +163,9 @@ def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figur
     scale = [[0, pale(PALETTE[0])], [0.5, "whitesmoke"], [1, pale(PALETTE[1])]]  # class 0 ... undecided ... class 1
     fig.add_trace(go.Heatmap(x=gx, y=gy, z=z, zmin=0, zmax=1, colorscale=scale,
                              showscale=False, hoverinfo="skip"))
-    fig.add_trace(go.Contour(x=gx, y=gy, z=z, contours={"start": 0.5, "end": 0.5, "coloring": "none"},
-                             line={"color": "black", "width": 2}, showscale=False, hoverinfo="skip", name="boundary"))
+    lx, ly = level_line(gx, gy, z, 0.5)
+    fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line={"color": "black", "width": 2}, hoverinfo="skip",
+                             showlegend=False, name="boundary"))
     for label, colour in ((0, PALETTE[0]), (1, PALETTE[1])):
         pts = X[y == label]
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {label}",
@@ -169,6 +173,24 @@ def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figur
     fig.update_layout(title=title, xaxis={"range": [gx[0], gx[-1]], "title": "x1"},
                       yaxis={"range": [gy[0], gy[-1]], "title": "x2", "scaleanchor": "x"}, width=560, height=500)
     return fig
+
+
+def level_line(gx, gy, z, level: float):
+    """The curves where a gridded surface crosses ``level`` (marching squares), as one polyline.
+
+    gx (nx,), gy (ny,), z (ny, nx) as in :func:`decision_boundary_from_grid`. Returns ``(x, y)`` float32
+    arrays: the pieces one after another, separated by NaN so that a plotly line breaks between them
+    (empty arrays when the surface never crosses ``level``).
+    """
+    import contourpy
+    import numpy as np
+
+    pieces = contourpy.contour_generator(np.asarray(gx, float), np.asarray(gy, float), np.asarray(z, float)).lines(level)
+    if not pieces:
+        return np.empty(0, np.float32), np.empty(0, np.float32)
+    gap = np.full((1, 2), np.nan)
+    joined = np.concatenate([part for piece in pieces for part in (piece, gap)][:-1])
+    return joined[:, 0].astype(np.float32), joined[:, 1].astype(np.float32)
 
 
 def _check_points(fn: str, X, y):
