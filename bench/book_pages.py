@@ -8,7 +8,8 @@ aborted. For each page it records:
   cold visits; also when the load event ended and when every plotly figure had drawn;
 - for every figure with a slider, ``--steps`` slider steps driven through the slider itself (a mouse click on
   a step's tick), each timed from the mousedown event until the step's plotly call has finished
-  (``plotly_update``/``plotly_animated``/...) and two animation frames have passed (the change is painted).
+  (``plotly_update``/``plotly_animated``/...) and the next frame, which shows the change, has been painted
+  (a task queued from that frame's animation callback: the method lab_latency.py uses too).
 
 Writes ``bench/book_pages.json`` and prints a table; ``bench/run.py`` puts it in ``bench/results.md``.
 Usage: ``python bench/book_pages.py [--html DIR] [--repeat N] [--steps N] [page substring ...]``.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -42,10 +42,11 @@ gd => {
     const down = e => { t0 = e.timeStamp; };
     gd.addEventListener('mousedown', down, {capture: true, once: true});
     const timer = setTimeout(() => reject(new Error('no ' + done + ' within 5 s')), 5000);
-    gd.once(done, () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    // the next frame paints the change; a task queued from its animation frame runs once it has been painted
+    gd.once(done, () => requestAnimationFrame(() => setTimeout(() => {
       clearTimeout(timer);
       resolve(performance.now() - t0);
-    })));
+    }, 0)));
   });
   return method;
 }
@@ -152,18 +153,12 @@ def slider_steps(browser, url: str, steps: int) -> list[dict]:
 
 def run(html: Path | None = None, repeat: int = 3, steps: int = 10, patterns=()) -> list[dict]:
     """Measure every page of ``_toc.yml`` (or those whose path contains one of ``patterns``)."""
-    from playwright.sync_api import sync_playwright
-
     html = Path(html or ROOT / "_build" / "html")
     if not (html / "index.html").is_file():
         raise FileNotFoundError(f"no built book in {html}: run `make book` first")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
     pages = [p for p in book_site.toc_pages() if not patterns or any(s in p for s in patterns)]
     rows = []
-    with book_site.serve(html) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=book_site.LAUNCH_ARGS)
+    with book_site.serve(html) as base, book_site.chromium() as browser:
         for rel in pages:
             url = f"{base}/{rel}"
             visits = [visit(browser, url) for _ in range(repeat)]
@@ -189,7 +184,6 @@ def run(html: Path | None = None, repeat: int = 3, steps: int = 10, patterns=())
             }
             rows.append(row)
             print(format_row(row), flush=True)
-        browser.close()
     return rows
 
 

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import statistics
 import subprocess
@@ -44,7 +43,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from book_site import LAUNCH_ARGS  # noqa: E402  (the one set of Chromium flags, shared with the book test)
+from book_site import chromium  # noqa: E402  (the one way to start Chromium, shared with the book test)
 
 BOOK = ROOT / "book"
 DEFAULT_JSON = ROOT / "bench" / "lab_latency.json"
@@ -127,22 +126,6 @@ def lab_server(root_dir: Path = BOOK, timeout_s: float = SERVER_START_S):
 
 def _tail(path: Path, n: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-
-
-@contextlib.contextmanager
-def chromium():
-    """Headless Debian chromium through playwright; raises FileNotFoundError when it is absent."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # ------------------------------------------------------------------------------------- in the page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -31,6 +32,25 @@ LAUNCH_ARGS = [
     "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's headless chromium through playwright, with :data:`LAUNCH_ARGS`; yields the browser.
+
+    Raises FileNotFoundError when chromium is not installed. Playwright's sync API allows one of these
+    at a time in a process, so the browser tests share one (tests/browser/conftest.py)."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:

@@ -7,7 +7,7 @@ Playwright Sync API inside the asyncio loop").
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import sys
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from book_site import LAUNCH_ARGS  # noqa: E402  (build tooling, shared with bench/)
+import book_site  # noqa: E402  (build tooling, shared with bench/)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_support import unavailable  # noqa: E402
@@ -23,12 +23,9 @@ from browser_support import unavailable  # noqa: E402
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        unavailable("chromium is not installed (Debian: apt-get install chromium); browser test skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            launched = stack.enter_context(book_site.chromium())
+        except FileNotFoundError as exc:
+            unavailable(f"{exc}; browser test skipped")
+        yield launched
