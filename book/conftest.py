@@ -14,7 +14,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 _files: dict = {}  # notebook path -> {"nb": NotebookNode, "failed": bool, "start": float, "end": float}
 
 
@@ -40,12 +39,13 @@ def pytest_sessionfinish(session):
     target = os.environ.get("LESSONS_EXECUTED_DIR")
     if not target:
         return
-    target = Path(target) if Path(target).is_absolute() else ROOT / target
+    root = Path(session.config.rootpath).resolve()  # the repository, where `make test` runs pytest
+    target = Path(target) if Path(target).is_absolute() else root / target
     times = {}
     for path, state in _files.items():
         if state["failed"]:
             continue
-        rel = Path(path).resolve().relative_to(ROOT)
+        rel = Path(path).resolve().relative_to(root)
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(state["nb"], str(out))
