@@ -391,3 +391,17 @@ def test_perplexity_is_exp_of_the_mean_nll():
 def test_errors(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def test_predicted_labels_agree_for_arrays_and_tensors():
+    from lessons_lib.functional.metrics import output_accuracy, predicted_labels
+
+    scores = np.array([[0.1, 2.0, 2.0], [3.0, -1.0, 0.0], [0.0, 0.0, 0.5]])  # a tie goes to the first maximum
+    logits = np.array([-0.2, 0.0, 1.5])  # one logit per sample: label 1 only where it is > 0
+    for outputs, expected in ((scores, [1, 0, 2]), (logits, [0, 0, 1]), (logits[:, None], [0, 0, 1])):
+        for form in (outputs, torch.tensor(outputs, requires_grad=True)):
+            got = predicted_labels(form)
+            assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.tolist() == expected
+    assert output_accuracy(torch.tensor([1, 0, 0]), torch.tensor(scores)) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"predicted_labels: outputs has shape \(1, 2, 3\); expected \(N, C\)"):
+        predicted_labels(torch.zeros(1, 2, 3))

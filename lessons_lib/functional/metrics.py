@@ -160,13 +160,16 @@ def predicted_labels(outputs) -> np.ndarray:
 
     (N, C) scores with C > 1: the argmax (softmax would not change it). (N,) or (N, 1): one logit per
     sample of a binary task, label 1 where the logit is > 0 (the probability > 0.5). Returns (N,) int64.
+    A tensor is decided on its own device: only the N labels are copied to the host, not the N x C scores.
     """
-    scores = _to_numpy(outputs)
-    if scores.ndim == 2 and scores.shape[1] > 1:
-        return scores.argmax(axis=1)
+    scores = outputs.detach() if hasattr(outputs, "detach") else _to_numpy(outputs)
     if scores.ndim not in (1, 2):
-        raise ValueError(f"predicted_labels: outputs has shape {scores.shape}; expected (N, C) scores or (N,) logits")
-    return (scores.reshape(-1) > 0).astype(np.int64)
+        raise ValueError(f"predicted_labels: outputs has shape {tuple(scores.shape)}; expected (N, C) scores or (N,) logits")
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        labels = scores.argmax(1)
+    else:
+        labels = scores.reshape(-1) > 0
+    return _to_numpy(labels).astype(np.int64)
 
 
 def output_accuracy(y_true, outputs) -> float:
