@@ -158,15 +158,16 @@ def write_report(rows, experiments, kernels, training=(), pages=()) -> None:
 
         lines += ["", *pages_bench.table(list(pages))]
     lab_json = ROOT / "bench" / "lab_latency.json"
-    if lab_json.exists():
+    lab = json.loads(lab_json.read_text()) if lab_json.exists() else None
+    if lab:
         sys.path.insert(0, str(ROOT / "bench"))
         import lab_latency
 
-        lines += ["", *lab_latency.table(json.loads(lab_json.read_text()))]
+        lines += ["", *lab_latency.table(lab)]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)
     results = {"notebooks": rows, "experiments": experiments, "kernels": kernels, "training": list(training),
-               "book_pages": list(pages)}
+               "book_pages": list(pages), "live_widgets": lab}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1))
     print("\n" + text)
 
