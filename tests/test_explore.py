@@ -248,3 +248,22 @@ def test_live_extreme_values_never_crash():
     fw = box.children[0]
     assert fw.layout.title.text == "scale 1.0"
     json.dumps(fw.layout.to_plotly_json(), allow_nan=False, default=str)  # nothing non-finite reaches the comm
+
+
+def test_live_heatmap_with_gaps_sends_json_without_nan():
+    """plotly's widget sends a 2-D z as JSON lists: NaN (a gap between image tiles) must become null."""
+    from plotly.serializers import _py_to_js
+
+    def tiles(gap):
+        z = np.ones((3, 3))
+        z[1, :] = np.nan if gap else 0.0
+        return go.Figure(go.Heatmap(z=z), layout={"title": f"gap {gap}"})
+
+    exp = explore(tiles, {"gap": [True, False, True]}, live=True)
+    control, message, box = _live_parts(exp)
+    for value in (False, True):
+        control.value = value
+        assert message.value == ""
+        fw = box.children[0]
+        json.dumps(_py_to_js(fw._widget_data, None), allow_nan=False, default=str)
+    assert list(fw.data[0].z[1]) == [None, None, None]

@@ -466,9 +466,14 @@ def _same(a, b) -> bool:
 
 
 def _finite(value):
-    """Plotly JSON with every non-finite Python float as ``None`` (JSON has no NaN; arrays travel as binary)."""
+    """Plotly JSON with every non-finite float as ``None``: JSON has no NaN. 1-D numeric arrays travel as
+    binary buffers, NaN and all; plotly's widget sends other arrays (a 2-D heatmap ``z``) as JSON lists."""
     if isinstance(value, float) and not np.isfinite(value):
         return None
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 and value.dtype.kind == "f" and not np.isfinite(value).all():
+            return _finite(value.tolist())
+        return value
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
