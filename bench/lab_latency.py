@@ -343,8 +343,9 @@ def titles(notebook: Path) -> dict[int, str]:
     out = {}
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and "explore(" in cell.source:
-            m = re.search(r"title\s*=\s*(['\"])(.+?)\1", cell.source)
-            out[i] = m.group(2) if m else re.search(r"explore\((\w+)", cell.source).group(1)
+            call = cell.source[cell.source.rfind("explore("):]  # its title=..., not a figure's
+            m = re.search(r"(?<![\w.])title\s*=\s*(['\"])(.+?)\1", call)
+            out[i] = m.group(2) if m else re.search(r"explore\((\w+)", call).group(1)
     return out
 
 
