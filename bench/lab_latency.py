@@ -49,13 +49,17 @@ BOOK = ROOT / "book"
 DEFAULT_JSON = ROOT / "bench" / "lab_latency.json"
 NOTEBOOKS_ENV = "LESSONS_LAB_NOTEBOOKS"
 BUDGET_MS = 100.0
+# book/_ext/lab_nodelay.py, as `make lab` loads it (LESSONS_LAB_NODELAY=0 measures JupyterLab without it)
+NODELAY = os.environ.get("LESSONS_LAB_NODELAY", "1") != "0"
 MOVES = 10
 SERVER_START_S, RUN_ALL_S, MOVE_S = 90.0, 240.0, 15.0
 SETTINGS = {  # JupyterLab user settings for the temporary profile
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-    # every cell in the DOM, so an experiment far down the notebook can be found and driven
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # JupyterLab's default, what a reader gets: every cell is in the DOM (so an experiment far down the
+    # notebook can be found and driven) and the browser skips rendering the cells off screen. ("none"
+    # renders them all, so every redraw of a figure restyles the whole notebook: 50-100 ms more a move.)
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "contentVisibility"},
 }
 
 # ----------------------------------------------------------------------------------------- the server
@@ -84,6 +88,7 @@ def lab_server(root_dir: Path = BOOK, timeout_s: float = SERVER_START_S):
             JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
             IPYTHONDIR=str(tmp / "ipython"),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "book" / "_ext"), os.environ.get("PYTHONPATH")])),
         )
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
@@ -93,6 +98,7 @@ def lab_server(root_dir: Path = BOOK, timeout_s: float = SERVER_START_S):
             "--LabApp.expose_app_in_browser=True",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly", "--ServerApp.terminals_enabled=False",
+            *(["--ServerApp.jpserver_extensions={'lab_nodelay': True}"] if NODELAY else []),
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")  # containers and CI run as root

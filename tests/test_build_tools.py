@@ -129,3 +129,29 @@ def test_the_nbval_plugin_keeps_what_passed_with_its_outputs(pytester, tmp_path)
     assert not (out / "bad.ipynb").exists(), "a notebook with a failing cell is never put in the book"
     times = json.loads((out / "times-main.json").read_text())
     assert set(times) == {"good.ipynb"} and times["good.ipynb"] >= 0
+
+
+# --------------------------------------------------------------------------------- lab_nodelay
+
+
+def test_lab_nodelay_turns_nagle_off_on_every_kernel_websocket(monkeypatch):
+    import asyncio
+
+    import lab_nodelay
+    from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
+
+    opened = []
+
+    async def original_open(self, kernel_id):
+        opened.append(kernel_id)
+
+    monkeypatch.setattr(KernelWebsocketHandler, "open", original_open)
+    monkeypatch.setattr(KernelWebsocketHandler, "_lessons_nodelay", False, raising=False)
+    app = SimpleNamespace(log=SimpleNamespace(info=lambda *a: None))
+    lab_nodelay._load_jupyter_server_extension(app)
+    lab_nodelay._load_jupyter_server_extension(app)  # loading twice wraps once
+    calls = []
+    handler = SimpleNamespace(set_nodelay=calls.append)
+    asyncio.run(KernelWebsocketHandler.open(handler, "k1"))
+    assert calls == [True] and opened == ["k1"]
+    assert lab_nodelay._jupyter_server_extension_points() == [{"module": "lab_nodelay"}]
