@@ -306,11 +306,16 @@ def open_and_run(browser, base: str, token: str, notebook: str, *, run_all_s: fl
     return context, page, seconds, problems
 
 
-def experiments_in(page, timeout_s: float = 30.0) -> list[dict]:
+def experiments_in(page, timeout_s: float = 30.0, cells=()) -> list[dict]:
     """The explore() widgets of the open notebook, once each has drawn its figure (or at the deadline).
 
     Widgets render a moment after their cell finished (the widget's front-end code loads first), so an empty
-    list is not an answer until the deadline."""
+    list is not an answer until the deadline. ``cells``: indices of the cells that hold experiments; each is
+    scrolled into view first, since JupyterLab's default windowing renders no output that is off screen."""
+    for i in cells:
+        page.evaluate("i => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];"
+                      " if (c) c.scrollIntoView({block: 'center'}); }", i)
+        page.wait_for_timeout(400)
     deadline = time.monotonic() + timeout_s
     while True:
         found = page.evaluate("() => window.__lessons.find()")
@@ -362,7 +367,7 @@ def measure_notebook(browser, base, token, path: Path, moves: int = MOVES) -> di
         names = titles(path)
         results = []
         in_order = list(names.values())  # when the page's cell count differs from the file's (hidden cells)
-        for k, exp in enumerate(experiments_in(page)):
+        for k, exp in enumerate(experiments_in(page, cells=list(names))):
             page.locator(f'[data-lessons-bench="{exp["index"]}"]').scroll_into_view_if_needed()
             page.wait_for_timeout(300)
             times, unchanged, errors = [], 0, 0
