@@ -22,7 +22,6 @@ import json
 import statistics
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -80,14 +79,7 @@ def open_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
 
-    def route(r):
-        host = urlparse(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            r.continue_()
-        else:
-            r.abort()
-
-    page.route("**/*", route)
+    book_site.loopback_only(page)
     page.goto(url, wait_until="load")
     return context, page
 

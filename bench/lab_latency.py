@@ -39,11 +39,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from book_site import chromium  # noqa: E402  (the one way to start Chromium, shared with the book test)
+from book_site import chromium, loopback_only  # noqa: E402  (shared with the book test)
 
 BOOK = ROOT / "book"
 DEFAULT_JSON = ROOT / "bench" / "lab_latency.json"
@@ -58,7 +57,7 @@ SETTINGS = {  # JupyterLab user settings for the temporary profile
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     # JupyterLab's default, what a reader gets: every cell is in the DOM (so an experiment far down the
     # notebook can be found and driven) and the browser skips rendering the cells off screen. ("none"
-    # renders them all, so every redraw of a figure restyles the whole notebook: 50-100 ms more a move.)
+    # renders them all, so every redraw of a figure restyles the whole notebook: 30-45 ms more a move here.)
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "contentVisibility"},
 }
 
@@ -259,20 +258,6 @@ ERRORS_JS = """() => [...document.querySelectorAll(
   .map(e => e.textContent.trim().slice(0, 400)).filter(t => t && !t.includes('Kernel is running over TCP'))"""
 
 
-def guard_network(context, problems: list[str]) -> None:
-    """Abort every request that is not to the loopback server."""
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            problems.append(f"external request blocked: {url}")
-            r.abort()
-
-    context.route("**/*", route)
-
-
 def open_and_run(browser, base: str, token: str, notebook: str, *, run_all_s: float = RUN_ALL_S):
     """Open ``notebook`` (relative to book/) in JupyterLab, run all cells, wait for an idle kernel.
 
@@ -280,7 +265,7 @@ def open_and_run(browser, base: str, token: str, notebook: str, *, run_all_s: fl
     """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     problems: list[str] = []
-    guard_network(context, problems)
+    loopback_only(context, problems)
     page = context.new_page()
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded", timeout=60_000)

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toc  # noqa: E402  (the one reader of _toc.yml: book/_ext/toc.py)
@@ -51,6 +52,22 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def loopback_only(target, problems: list[str] | None = None) -> None:
+    """Abort every request of a playwright page or context that is not to 127.0.0.1 (data: and blob: URLs
+    pass); each blocked URL is appended to ``problems`` when given."""
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            if problems is not None:
+                problems.append(f"external request blocked: {url}")
+            r.abort()
+
+    target.route("**/*", route)
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:

@@ -169,7 +169,7 @@ def decision_boundary_from_grid(gx, gy, z, X, y, *, title: str = "") -> go.Figur
     for label, colour in ((0, PALETTE[0]), (1, PALETTE[1])):
         pts = X[y == label]
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {label}",
-                                 marker={"color": colour, "size": 6}))  # no outline: a third of a redraw's cost
+                                 marker={"color": colour, "size": 6}))  # no outline: it cost about a quarter of a redraw
     fig.update_layout(title=title, xaxis={"range": [gx[0], gx[-1]], "title": "x1"},
                       yaxis={"range": [gy[0], gy[-1]], "title": "x2", "scaleanchor": "x"}, width=560, height=500)
     return fig

@@ -59,8 +59,6 @@ def _check_w(fn: str, w, d: int) -> np.ndarray:
     return w
 
 
-
-
 # ------------------------------------------------------------------------------------ linear regression
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from book_site import serve, toc_pages  # noqa: E402  (build tooling, shared with bench/)
+from book_site import loopback_only, serve, toc_pages  # noqa: E402  (build tooling, shared with bench/)
 from browser_support import unavailable  # noqa: E402  (tests/browser is on the path)
 
 HTML = Path(os.environ.get("LESSONS_BOOK_HTML") or ROOT / "_build" / "html")  # another build: set the variable
@@ -50,15 +49,7 @@ def test_page(page, server, browser):
     page_obj = context.new_page()
     problems: list[str] = []
 
-    def route(r):
-        host = urlparse(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            r.continue_()
-        else:
-            problems.append(f"external request blocked: {r.request.url}")
-            r.abort()
-
-    page_obj.route("**/*", route)
+    loopback_only(page_obj, problems)
     page_obj.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page_obj.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
     page_obj.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
