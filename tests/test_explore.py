@@ -202,7 +202,7 @@ def test_live_update_changes_the_figure_widget_in_place():
     assert set(restyle) == {"y"} and set(relayout) == {"title"}, "only what changed is sent"
 
 
-def test_live_trace_count_change_replaces_the_figure():
+def test_live_trace_count_change_keeps_the_widget_and_hides_unused_slots():
     def bars(n):
         return go.Figure([go.Bar(y=[i, i + 1]) for i in range(n)], layout={"title": {"text": f"{n} bars"}})
 
@@ -211,9 +211,39 @@ def test_live_trace_count_change_replaces_the_figure():
     first = box.children[0]
     control.value = 3
     fw = box.children[0]
-    assert fw is not first and len(fw.data) == 3 and fw.layout.title.text == "3 bars"
+    assert fw is first, "a new FigureWidget would make the front end load plotly's widget code again"
+    assert len(fw.data) == 3 and fw.layout.title.text == "3 bars"
+    assert [list(t.y) for t in fw.data] == [[0, 1], [1, 2], [2, 3]]
     control.value = 2
-    assert len(box.children[0].data) == 2
+    assert box.children[0] is fw and len(fw.data) == 3
+    assert [t.visible for t in fw.data] == [None, None, False], "the slot two bars do not use is hidden"
+    control.value = 3
+    assert [t.visible for t in fw.data] == [None, None, None] and list(fw.data[2].y) == [2, 3]
+
+
+def test_live_new_kind_of_trace_gets_a_slot_in_drawing_order():
+    """A figure that swaps a line for markers and text keeps the other traces where they were drawn."""
+    def picture(error):
+        fig = go.Figure(go.Heatmap(z=[[0, 1], [1, 0]]))
+        if error:
+            fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="text", text=["a", "b"]))
+        else:
+            fig.add_trace(go.Scatter(x=[0, 1], y=[1, 0], mode="lines"))
+        fig.add_trace(go.Scatter(x=[0.5], y=[0.5], mode="markers"))
+        return fig
+
+    exp = explore(picture, {"error": [False, True]}, live=True)
+    control, message, box = _live_parts(exp)
+    fw = box.children[0]
+    view = exp.widget.children[2].children[0]
+    control.value = True
+    assert message.value == "" and box.children[0] is fw
+    assert [(t.type, t.to_plotly_json().get("mode"), t.visible) for t in fw.data] == [
+        ("heatmap", None, None), ("scatter", "text", None), ("scatter", "lines", False), ("scatter", "markers", None)]
+    control.value = False
+    assert [t.visible for t in fw.data] == [None, False, None, None]
+    assert list(fw.data[2].y) == [1, 0]
+    assert view is fw
 
 
 def test_live_error_shows_a_message_and_the_next_good_value_recovers():

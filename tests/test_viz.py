@@ -129,3 +129,28 @@ def test_level_line_joins_pieces_with_gaps_and_is_empty_without_a_crossing():
     np.testing.assert_allclose(radius, np.sqrt(np.log(2) / 8), atol=0.01)  # exp(-8 r^2) = 0.5
     x, y = viz.level_line(g, g, np.zeros((41, 41)), 0.5)
     assert x.size == 0 and y.size == 0
+
+
+def test_subplots_matches_make_subplots_and_is_not_shared():
+    from plotly.subplots import make_subplots
+
+    from lessons_lib.notebook.viz import subplots
+
+    kwargs = dict(rows=2, cols=2, column_widths=[0.6, 0.4], specs=[[{}, {"rowspan": 2}], [{}, None]],
+                  subplot_titles=("a", "b", "c"))
+    for _ in range(2):  # built, then copied from the cache
+        ours, theirs = subplots(**kwargs), make_subplots(**kwargs)
+        for fig in (ours, theirs):
+            fig.add_trace(go.Scatter(x=[1], y=[2]), row=2, col=1)
+            fig.update_yaxes(range=[0, 4], row=1, col=2)
+        assert ours.to_plotly_json() == theirs.to_plotly_json()
+    fresh = subplots(**kwargs)  # what the figures above changed did not reach the cached grid
+    assert fresh.layout.yaxis2.range is None and not fresh.data
+    assert subplots(rows=1, cols=np.int64(3)).layout.xaxis3.domain is not None
+
+
+def test_subplots_names_a_bad_argument():
+    from lessons_lib.notebook.viz import subplots
+
+    with pytest.raises(TypeError, match=r"subplots: an argument is object"):
+        subplots(rows=1, cols=2, row_titles=[object()])

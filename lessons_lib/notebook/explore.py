@@ -372,13 +372,16 @@ def _live_redisplay(experiment: Experiment, controls: dict) -> Experiment:
 class LiveFigure:
     """One displayed plotly figure that each move updates in place (a ``go.FigureWidget``).
 
-    :meth:`show` copies a new figure into the widget: with the same number and types of traces, only the
-    trace properties and layout keys that differ from the last figure shown are sent, as one
-    ``Plotly.update`` (``batch_update``), so the front end restyles the plot it has instead of building a
-    new one. Otherwise (the first figure, other traces) a new ``FigureWidget`` holding the figure replaces
-    the old one: its state, not a message, carries the figure, so a front end still loading plotly.js
-    cannot miss it. :meth:`fail` hides the figure behind a one-line message; the next :meth:`show` brings
-    it back. A property the reader changed in the front end (a zoom) stays until a new figure changes it.
+    :meth:`show` copies a new figure into the widget: only the trace properties and layout keys that
+    differ from what is shown are sent, as one ``Plotly.update`` (``batch_update``), so the front end
+    restyles the plot it has instead of building a new one. The widget's traces are slots, as in the
+    static figure (:func:`_slots`): a figure with fewer traces of a kind hides the slots it does not use,
+    and one with a trace of a new kind adds a slot for it, in drawing order. Only the first figure makes a
+    ``FigureWidget``: a new one would make the front end evaluate plotly's 5 MB widget code again (1.3 s
+    measured here). Its state, not a message, carries that first figure, so a front end still loading
+    plotly.js cannot miss it. :meth:`fail` hides the figure behind a one-line message; the next
+    :meth:`show` brings it back. A property the reader changed in the front end (a zoom) stays until a new
+    figure changes it.
     """
 
     CONFIG = {"displaylogo": False, "responsive": True}
@@ -393,7 +396,8 @@ class LiveFigure:
         self.message.add_class("lessons-explore-error")
         self._traces: list[dict] | None = None  # what was last sent, as plotly JSON
         self._layout: dict | None = None
-        self.in_place = 0  # updates done in place / by replacing the traces (for tests and benchmarks)
+        self.in_place = 0  # updates done in place, slots added, new widgets made (for tests and benchmarks)
+        self.added = 0
         self.replaced = 0
 
     def show(self, fig: go.Figure) -> None:
@@ -409,7 +413,7 @@ class LiveFigure:
             layout["template"] = self._layout["template"]  # unchanged: keep the copy made before
         elif "template" in layout:
             layout["template"] = copy.deepcopy(layout["template"])
-        self._traces, self._layout = traces, layout
+        self._layout = layout
         self.message.value = ""
         self.box.layout.display = None
 
@@ -420,22 +424,37 @@ class LiveFigure:
         self.box.layout.display = "none"
 
     def _copy(self, traces: list[dict], layout: dict) -> None:
-        fw, old = self.figure, self._traces
-        same = fw is not None and old is not None and self._layout is not None and len(old) == len(fw.data) == len(traces)
-        if not (same and all(a.get("type") == b.get("type") for a, b in zip(old, traces))):
+        fw, shown = self.figure, self._traces
+        if fw is None or shown is None or self._layout is None or len(shown) != len(fw.data):
             self.replaced += 1
             self.figure = self._widget({"data": _finite(traces), "layout": _finite(layout)})
             self.box.children = (self.figure,)
             if fw is not None:
                 fw.close()
+            self._traces = traces
             return
+        old_place, place = _slots([shown, traces])
+        if None in old_place:  # a trace of a kind no slot holds: add its slot where it is drawn
+            self.added += 1
+            fw.add_traces([_finite(traces[i]) for i, had in zip(place, old_place) if had is None])
+            new = iter(range(len(shown), len(fw.data)))
+            order = [had if had is not None else next(new) for had in old_place]
+            fw.data = [fw.data[k] for k in order]
+            shown = [shown[had] if had is not None else traces[i] for had, i in zip(old_place, place)]
         self.in_place += 1
+        slots = []
         with fw.batch_update():
-            for trace, before, after in zip(fw.data, old, traces):
+            for trace, before, i in zip(fw.data, shown, place):
+                if i is None:  # this figure does not use the slot: hide what it holds
+                    after = before if before.get("visible") is False else {**before, "visible": False}
+                else:
+                    after = traces[i]
                 for key, value in _changes(before, after, skip=("type", "uid")).items():
                     trace[key] = _finite(value)
+                slots.append(after)
             for key, value in _changes(self._layout, layout).items():
                 fw.layout[key] = _finite(value)
+        self._traces = slots
 
     def _widget(self, fig: dict):
         fw = go.FigureWidget(fig)

@@ -11,6 +11,8 @@ progress bars print plain text. Otherwise (a reader in JupyterLab, VS Code or Co
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import sys
 
@@ -115,6 +117,38 @@ def style_matplotlib() -> None:
             "image.cmap": "viridis",
         }
     )
+
+
+def subplots(rows: int = 1, cols: int = 1, **kwargs) -> go.Figure:
+    """A new figure with a grid of panels: ``plotly.subplots.make_subplots(rows, cols, **kwargs)``, whose
+    ``add_trace(..., row, col)`` and ``update_xaxes(row=..., col=...)`` work as usual.
+
+    The grid is worked out once per set of arguments and copied after that: an experiment that draws its
+    panels on every move then spends about 1 ms on them instead of 7 (measured here), most of which
+    ``make_subplots`` spends validating the layout and its template again.
+    """
+    arguments = json.dumps({"rows": rows, "cols": cols, **kwargs}, sort_keys=True, default=_plain_number)
+    layout, grid_ref, grid_str = _subplot_grid(arguments)
+    fig = go.Figure(layout=layout)  # the default template is applied here, as make_subplots would
+    fig.__dict__["_grid_ref"] = grid_ref  # what make_subplots itself sets (plotly/_subplots.py)
+    fig.__dict__["_grid_str"] = grid_str
+    return fig
+
+
+def _plain_number(value):
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a NumPy scalar
+        return value.item()
+    raise TypeError(f"subplots: an argument is {type(value).__name__} ({value!r}); expected numbers, strings, "
+                    "lists and dicts, as make_subplots takes")
+
+
+@functools.lru_cache(maxsize=64)
+def _subplot_grid(arguments: str):
+    from plotly.subplots import make_subplots
+
+    grid = make_subplots(**json.loads(arguments))
+    layout = {k: v for k, v in grid.layout.to_plotly_json().items() if k != "template"}
+    return layout, grid._grid_ref, grid._grid_str
 
 
 def decision_boundary(predict, X, y, *, resolution: int = 80, padding: float = 0.5, title: str = "",
