@@ -171,18 +171,22 @@ PAGE_JS = r"""
     return h;
   };
   const plotOf = (box) => box.querySelector('.js-plotly-plot');
+  // The open notebook only: a workspace may hold an earlier notebook's cells and widgets too.
+  const root = () => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                       return (w && w.content && w.content.node) || document; };
   const drawn = (gd) => gd && gd._fullLayout && gd.querySelector('svg.main-svg');
   window.__lessons = {
-    signature, plotOf,
+    signature, plotOf, root,
     // Every explore() widget: a VBox whose first child is a row of sliders/dropdowns.
     find() {
-      const boxes = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output .widget-vbox')].filter(b => {
+      const boxes = [...root().querySelectorAll('.jp-Notebook .jp-OutputArea-output .widget-vbox')].filter(b => {
         const row = b.firstElementChild;
         return row && row.classList.contains('widget-hbox') &&
           row.querySelector('.widget-slider, .widget-dropdown') &&
           !b.parentElement.closest('.widget-vbox');
       });
-      const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+      for (const old of document.querySelectorAll('[data-lessons-bench]')) old.removeAttribute('data-lessons-bench');
+      const cells = [...root().querySelectorAll('.jp-Notebook .jp-Cell')];
       return boxes.map((b, i) => {
         b.setAttribute('data-lessons-bench', String(i));
         const row = b.firstElementChild;
@@ -199,7 +203,7 @@ PAGE_JS = r"""
       });
     },
     position(i) {
-      const b = document.querySelector(`[data-lessons-bench="${i}"]`);
+      const b = root().querySelector(`[data-lessons-bench="${i}"]`);
       const row = b.firstElementChild;
       const handle = row.querySelector('.widget-slider .noUi-handle');
       if (handle) return [Number(handle.getAttribute('aria-valuenow')), Number(handle.getAttribute('aria-valuemax'))];
@@ -208,7 +212,7 @@ PAGE_JS = r"""
     },
     // Arm the timer: the key press starts it; the first painted frame whose figure differs stops it.
     arm(i, timeoutMs) {
-      const b = document.querySelector(`[data-lessons-bench="${i}"]`);
+      const b = root().querySelector(`[data-lessons-bench="${i}"]`);
       const oldGd = plotOf(b), oldSig = signature(oldGd);
       let t0 = null, afterplots = 0;
       const onKey = () => { if (t0 === null) t0 = performance.now(); };
@@ -249,10 +253,10 @@ KERNEL_IDLE_JS = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   if (!k || k.status !== 'idle') return false;
-  return ![...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')].some(p => p.textContent.includes('*'));
+  return ![...w.content.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
 }"""
 
-ERRORS_JS = """() => [...document.querySelectorAll(
+ERRORS_JS = """() => [...window.__lessons.root().querySelectorAll(
     '.jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"],' +
     '.jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(e => e.textContent.trim().slice(0, 400)).filter(t => t && !t.includes('Kernel is running over TCP'))"""
@@ -268,7 +272,7 @@ def open_and_run(browser, base: str, token: str, notebook: str, *, run_all_s: fl
     loopback_only(context, problems)
     page = context.new_page()
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded", timeout=60_000)
+    page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", wait_until="domcontentloaded", timeout=60_000)
     page.wait_for_function(
         """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
                    return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
@@ -295,16 +299,18 @@ def experiments_in(page, timeout_s: float = 30.0, cells=()) -> list[dict]:
     """The explore() widgets of the open notebook, once each has drawn its figure (or at the deadline).
 
     Widgets render a moment after their cell finished (the widget's front-end code loads first), so an empty
-    list is not an answer until the deadline. ``cells``: indices of the cells that hold experiments; each is
-    scrolled into view first, since JupyterLab's default windowing renders no output that is off screen."""
+    list, or one shorter than ``cells``, is not an answer until the deadline. ``cells``: indices of the
+    cells that hold experiments; each is scrolled into view first, since JupyterLab's default windowing
+    renders no output that is off screen."""
     for i in cells:
-        page.evaluate("i => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];"
+        page.evaluate("i => { const c = window.__lessons.root().querySelectorAll('.jp-Cell')[i];"
                       " if (c) c.scrollIntoView({block: 'center'}); }", i)
         page.wait_for_timeout(400)
     deadline = time.monotonic() + timeout_s
     while True:
         found = page.evaluate("() => window.__lessons.find()")
-        if (found and all(e["drawn"] for e in found)) or time.monotonic() > deadline:
+        complete = found and len(found) >= len(cells)  # an output still being rendered is not in the list yet
+        if (complete and all(e["drawn"] for e in found)) or time.monotonic() > deadline:
             return found
         page.wait_for_timeout(200)
 
@@ -353,7 +359,10 @@ def measure_notebook(browser, base, token, path: Path, moves: int = MOVES) -> di
         results = []
         in_order = list(names.values())  # when the page's cell count differs from the file's (hidden cells)
         for k, exp in enumerate(experiments_in(page, cells=list(names))):
-            page.locator(f'[data-lessons-bench="{exp["index"]}"]').scroll_into_view_if_needed()
+            # scrollIntoView, not playwright's scroll_into_view_if_needed: that one waits for the box to be
+            # "visible", which an output JupyterLab has not rendered yet (off screen) never becomes.
+            page.evaluate("i => window.__lessons.root().querySelector(`[data-lessons-bench=\"${i}\"]`)"
+                          ".scrollIntoView({block: 'center'})", exp["index"])
             page.wait_for_timeout(300)
             times, unchanged, errors = [], 0, 0
             for _ in range(moves):
