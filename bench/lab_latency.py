@@ -315,6 +315,14 @@ def experiments_in(page, timeout_s: float = 30.0, cells=()) -> list[dict]:
         page.wait_for_timeout(200)
 
 
+def scroll_to(page, index: int) -> None:
+    """Bring experiment ``index`` into view (``scrollIntoView``; playwright's scroll_into_view_if_needed
+    waits for the box to be "visible", which an output JupyterLab has not rendered, off screen, never is)."""
+    page.evaluate("i => window.__lessons.root().querySelector(`[data-lessons-bench=\"${i}\"]`)"
+                  ".scrollIntoView({block: 'center'})", index)
+    page.wait_for_timeout(300)
+
+
 def move_once(page, index: int, kind: str, timeout_s: float = MOVE_S) -> dict:
     """Move experiment ``index``'s control one step; returns ``{ms, changed, error, position}``."""
     pos, last = page.evaluate("i => window.__lessons.position(i)", index)
@@ -359,11 +367,7 @@ def measure_notebook(browser, base, token, path: Path, moves: int = MOVES) -> di
         results = []
         in_order = list(names.values())  # when the page's cell count differs from the file's (hidden cells)
         for k, exp in enumerate(experiments_in(page, cells=list(names))):
-            # scrollIntoView, not playwright's scroll_into_view_if_needed: that one waits for the box to be
-            # "visible", which an output JupyterLab has not rendered yet (off screen) never becomes.
-            page.evaluate("i => window.__lessons.root().querySelector(`[data-lessons-bench=\"${i}\"]`)"
-                          ".scrollIntoView({block: 'center'})", exp["index"])
-            page.wait_for_timeout(300)
+            scroll_to(page, exp["index"])
             times, unchanged, errors = [], 0, 0
             for _ in range(moves):
                 r = move_once(page, exp["index"], exp["kind"])
