@@ -129,3 +129,20 @@ def as_array(fn: str, name: str, x, *, integers: str = "float"):
     if not xp.isdtype(x.dtype, ("integral", "bool")):
         raise TypeError(f"{fn}: {name} has dtype {x.dtype}; expected real numbers")
     return xp.astype(x, xp.float64 if integers == "float64" else xp.empty(0).dtype), xp
+
+
+def one_library(fn: str, named: dict):
+    """The array-API namespace shared by the named arrays (``{name: array}``), or an error that names them:
+    arrays from two libraries, or on two devices."""
+    from array_api_compat import array_namespace, device
+
+    try:
+        xp = array_namespace(*named.values())
+    except TypeError:
+        kinds = ", ".join(f"{n} is a {type(a).__module__.split('.')[0]} {type(a).__name__}" for n, a in named.items())
+        raise TypeError(f"{fn}: {kinds}; convert them to one library (e.g. torch.as_tensor)") from None
+    places = {n: str(device(a)) for n, a in named.items()}
+    if len(set(places.values())) > 1:
+        where = ", ".join(f"{n} on {d}" for n, d in places.items())
+        raise ValueError(f"{fn}: the inputs are on different devices ({where}); move them to one")
+    return xp

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import array_namespace, device
-
 from lessons_lib.functional.activations import _shape, _split, log_softmax, relu
-from lessons_lib.validate import as_array, number
+from lessons_lib.validate import as_array, number, one_library
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -43,25 +41,11 @@ def _reduce(xp, loss, reduction: str):
     return loss
 
 
-def _one_library(fn: str, named: dict):
-    """Return the namespace shared by the named arrays, or raise an error that names them."""
-    try:
-        xp = array_namespace(*named.values())
-    except TypeError:
-        kinds = ", ".join(f"{n} is a {type(a).__module__.split('.')[0]} {type(a).__name__}" for n, a in named.items())
-        raise TypeError(f"{fn}: {kinds}; convert them to one library (e.g. torch.as_tensor)") from None
-    places = {n: str(device(a)) for n, a in named.items()}
-    if len(set(places.values())) > 1:
-        where = ", ".join(f"{n} on {d}" for n, d in places.items())
-        raise ValueError(f"{fn}: the inputs are on different devices ({where}); move them to one")
-    return xp
-
-
 def _pair(fn: str, a, b, names: tuple):
     """Read two real arrays of one library and one shape; return ``(a, b, xp)`` with b cast to a's dtype."""
     a, _ = as_array(fn, names[0], a)
     b, _ = as_array(fn, names[1], b)
-    xp = _one_library(fn, {names[0]: a, names[1]: b})
+    xp = one_library(fn, {names[0]: a, names[1]: b})
     if _shape(a) != _shape(b):
         raise ValueError(f"{fn}: {names[0]} {_shape(a)} but {names[1]} {_shape(b)}; expected equal shapes")
     return a, xp.astype(b, a.dtype), xp
@@ -208,7 +192,7 @@ def _logits_and_targets(fn: str, logits, targets, reduction):
     _check_reduction(fn, reduction)
     logits, _ = as_array(fn, "logits", logits)
     targets, _ = as_array(fn, "targets", targets, integers="keep")
-    xp = _one_library(fn, {"logits": logits, "targets": targets})
+    xp = one_library(fn, {"logits": logits, "targets": targets})
     if len(_shape(logits)) != 2:
         raise ValueError(f"{fn}: logits has shape {_shape(logits)}; expected (N, C), one row of scores per sample")
     n, c = _shape(logits)
@@ -278,7 +262,7 @@ def contrastive(x1, x2, y, margin: float = 1.0, eps: float = 1e-6, reduction: st
     eps = number(fn, "eps", eps, low=0)
     x1, x2, xp = _pair(fn, x1, x2, ("x1", "x2"))
     y, _ = as_array(fn, "y", y)
-    _one_library(fn, {"x1": x1, "y": y})
+    one_library(fn, {"x1": x1, "y": y})
     if len(_shape(x1)) == 0 or _shape(y) != _shape(x1)[:-1]:
         raise ValueError(f"{fn}: x1 {_shape(x1)} but y {_shape(y)}; expected x1 (N, D) and y (N,)")
     _check_labels(fn, "y", y, xp, (0, 1), "1 (similar pair) or 0 (dissimilar pair)")
