@@ -143,3 +143,19 @@ def test_conv2d_and_pooling_on_cuda():
     assert out.device.type == "cuda"
     torch.testing.assert_close(out, F.conv2d(x, w, b, padding=1))
     torch.testing.assert_close(max_pool2d(out, 2), F.max_pool2d(out, 2))
+
+
+@pytest.mark.parametrize("dy, dx", [(1, 0), (0, 2), (2, 3)])
+def test_a_shifted_image_gives_a_shifted_feature_map(dy, dx):
+    """Translation equivariance at stride 1: shift the input, and the output shifts by the same amount
+    (away from the border, where the shifted-in zeros are seen)."""
+    rng = np.random.default_rng(4)
+    x = np.zeros((1, 2, 14, 14))
+    x[:, :, 3:9, 3:9] = rng.normal(size=(1, 2, 6, 6))  # an object away from the border
+    w = rng.normal(size=(3, 2, 3, 3))
+    shifted = np.roll(x, (dy, dx), axis=(2, 3))
+    out, out_shifted = conv2d(x, w, padding=1), conv2d(shifted, w, padding=1)
+    np.testing.assert_allclose(out_shifted, np.roll(out, (dy, dx), axis=(2, 3)), atol=1e-12)
+    pooled, pooled_shifted = max_pool2d(out, 2), max_pool2d(out_shifted, 2)
+    if dy % 2 == 0 and dx % 2 == 0:  # pooling is equivariant only to shifts by whole windows
+        np.testing.assert_allclose(pooled_shifted, np.roll(pooled, (dy // 2, dx // 2), axis=(2, 3)), atol=1e-12)
