@@ -53,7 +53,47 @@ def mlp_training_step() -> dict:
             "ratio": s / t}
 
 
-KERNELS = [mlp_training_step]
+def _conv_layer():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 32, 16, 16, generator=g)
+    return x, torch.randn(64, 32, 3, 3, generator=g) * 0.1, torch.randn(64, generator=g)
+
+
+def conv2d_im2col() -> dict:
+    """functional.conv2d (im2col and one matrix product) against F.conv2d: batch 64, 32 -> 64 channels,
+    16x16, 3x3, padding 1, forward, float32 torch tensors on the CPU."""
+    from lessons_lib.functional.conv import conv2d
+
+    x, w, b = _conv_layer()
+    with torch.no_grad():
+        s = median_ms(lambda: conv2d(x, w, b, padding=1), runs=20, warmup=3)
+        t = median_ms(lambda: torch.nn.functional.conv2d(x, w, b, padding=1), runs=20, warmup=3)
+    return {"name": "conv2d 64x32x16x16, 3x3 to 64 channels (im2col vs F.conv2d)", "scratch_ms": s, "torch_ms": t,
+            "ratio": s / t}
+
+
+def conv2d_loop() -> dict:
+    """The same layer as a loop over output pixels (one window times all kernels at a time): why im2col."""
+    x, w, b = _conv_layer()
+    xp = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    kernels = w.reshape(64, -1)
+
+    def loop():
+        out = torch.empty(64, 64, 16, 16)
+        for i in range(16):
+            for j in range(16):
+                out[:, :, i, j] = xp[:, :, i:i + 3, j:j + 3].reshape(64, -1) @ kernels.T + b
+        return out
+
+    with torch.no_grad():
+        torch.testing.assert_close(loop(), torch.nn.functional.conv2d(x, w, b, padding=1), rtol=1e-4, atol=1e-4)
+        s = median_ms(loop, runs=5, warmup=1)
+        t = median_ms(lambda: torch.nn.functional.conv2d(x, w, b, padding=1), runs=20, warmup=3)
+    return {"name": "the same conv2d as a loop over the 16x16 output pixels (vs F.conv2d)", "scratch_ms": s,
+            "torch_ms": t, "ratio": s / t, "budget": False}  # no budget: it shows what im2col saves
+
+
+KERNELS = [mlp_training_step, conv2d_im2col, conv2d_loop]
 
 
 def digits_training() -> list[dict]:
