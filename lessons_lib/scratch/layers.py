@@ -49,6 +49,7 @@ from lessons_lib.functional.activations import (
     tanh,
     tanh_grad,
 )
+from lessons_lib.functional.conv import conv_output_size, im2col
 from lessons_lib.functional.losses import bce_with_logits, cross_entropy, mse
 from lessons_lib.scratch import init as initializers
 
@@ -494,3 +495,130 @@ class Dropout(Layer):
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Convolutional layers (Part III): images are (N, C, H, W), weights (C_out, C_in, kH, kW) as in torch
+
+
+class Conv2d(Layer):
+    """A 2-D convolution (cross-correlation) with an explicit backward pass, computed as one matrix
+    product over :func:`lessons_lib.functional.conv.im2col`'s columns.
+
+    Shapes: x (N, C_in, H, W) -> out (N, C_out, H_out, W_out); W (C_out, C_in, k, k) as torch stores it,
+    so weights copy across to ``nn.Conv2d`` unchanged; b (C_out,). ``stride`` and ``padding`` are whole
+    numbers (zero padding on every side). He-normal initialisation with fan-in C_in * k * k.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1, padding: int = 0,
+                 bias: bool = True, rng=None, dtype=np.float32):
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.stride, self.padding = stride, padding
+        fan_in = in_channels * kernel_size * kernel_size
+        W = initializers.he_normal(fan_in, out_channels, rng=rng, dtype=dtype).T  # (C_out, fan_in)
+        self.W = Parameter(np.ascontiguousarray(W.reshape(out_channels, in_channels, kernel_size, kernel_size)), "W")
+        self.b = Parameter(np.zeros(out_channels, dtype=dtype), "b") if bias else None
+        self._cache = None  # (input shape, columns) of the last forward pass
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("W", self.W)] + ([("b", self.b)] if self.b is not None else [])
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=self.W.data.dtype)
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d: x has shape {x.shape}; expected (N, {self.in_channels}, H, W)")
+        k, s, p = self.kernel_size, self.stride, self.padding
+        cols = im2col(x, k, stride=s, padding=p)                       # (N, C_in*k*k, H_out*W_out)
+        h_out, w_out = conv_output_size(x.shape[2], k, p, s), conv_output_size(x.shape[3], k, p, s)
+        out = self.W.data.reshape(self.out_channels, -1) @ cols        # (N, C_out, H_out*W_out)
+        if self.b is not None:
+            out += self.b.data[:, None]
+        self._cache = (x.shape, cols)
+        return out.reshape(len(x), self.out_channels, h_out, w_out)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """dL/dW = sum over the batch of grad_out @ columns.T; dL/db = grad_out summed over batch and pixels;
+        dL/dx: the kernels' transpose times grad_out gives dL/d(columns), and each column entry is added
+        back to the input pixel it was copied from (col2im)."""
+        shape, cols = self._cache if self._cache is not None else (None, None)
+        n, c_out = (shape[0], self.out_channels) if shape else (0, 0)
+        out_shape = (n, c_out, *_out_hw(shape, self.kernel_size, self.padding, self.stride)) if shape else ()
+        self._check_backward(self._cache, grad_out, out_shape)
+        g = grad_out.reshape(n, c_out, -1)                             # (N, C_out, L)
+        self.W.grad += np.einsum("nol,nkl->ok", g, cols).reshape(self.W.shape)
+        if self.b is not None:
+            self.b.grad += g.sum(axis=(0, 2))
+        grad_cols = self.W.data.reshape(c_out, -1).T @ g               # (N, C_in*k*k, L)
+        return _col2im(grad_cols, shape, self.kernel_size, self.stride, self.padding)
+
+    def __repr__(self) -> str:
+        return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding})")
+
+
+class MaxPool2d(Layer):
+    """Max pooling over k x k windows, ``stride`` apart (default k). The backward pass sends each window's
+    gradient to the position of its maximum (the first one on a tie, as torch does) and zero elsewhere."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None):
+        self.kernel_size, self.stride = kernel_size, stride or kernel_size
+        self._cache = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 4:
+            raise ValueError(f"MaxPool2d: x has shape {x.shape}; expected (N, C, H, W)")
+        n, c = x.shape[:2]
+        k, s = self.kernel_size, self.stride
+        cols = im2col(x.reshape(n * c, 1, *x.shape[2:]), k, stride=s)   # (N*C, k*k, L): one channel at a time
+        where = cols.argmax(axis=1)                                      # (N*C, L)
+        h_out, w_out = _out_hw(x.shape, k, 0, s)
+        self._cache = (x.shape, where, cols.shape)
+        return np.take_along_axis(cols, where[:, None], axis=1).reshape(n, c, h_out, w_out)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        shape = self._cache[0] if self._cache is not None else None
+        out_shape = (*shape[:2], *_out_hw(shape, self.kernel_size, 0, self.stride)) if shape else ()
+        self._check_backward(self._cache, grad_out, out_shape)
+        shape, where, cols_shape = self._cache
+        n, c = shape[:2]
+        grad_cols = np.zeros(cols_shape, dtype=grad_out.dtype)
+        np.put_along_axis(grad_cols, where[:, None], grad_out.reshape(n * c, 1, -1), axis=1)
+        grad = _col2im(grad_cols, (n * c, 1, *shape[2:]), self.kernel_size, self.stride, 0)
+        return grad.reshape(shape)
+
+    def __repr__(self) -> str:
+        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W), so that a ``Linear`` layer can read a feature map; backward reshapes back."""
+
+    def __init__(self):
+        self._shape = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        shape = self._shape
+        self._check_backward(shape, grad_out, (shape[0], int(np.prod(shape[1:]))) if shape else ())
+        return grad_out.reshape(shape)
+
+
+def _out_hw(shape, k, p, s):
+    return conv_output_size(shape[2], k, p, s), conv_output_size(shape[3], k, p, s)
+
+
+def _col2im(grad_cols, shape, k, s, p):
+    """The adjoint of im2col: add every column entry back onto the input pixel it came from."""
+    n, c, h, w = shape
+    h_out, w_out = _out_hw(shape, k, p, s)
+    grad_cols = grad_cols.reshape(n, c, k, k, h_out, w_out)
+    grad = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=grad_cols.dtype)
+    for u in range(k):
+        for v in range(k):  # the pixels each window holds at kernel position (u, v)
+            grad[:, :, u : u + s * (h_out - 1) + 1 : s, v : v + s * (w_out - 1) + 1 : s] += grad_cols[:, :, u, v]
+    return grad[:, :, p : p + h, p : p + w]
