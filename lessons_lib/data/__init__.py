@@ -3,7 +3,7 @@
 - :mod:`lessons_lib.data.toy`: 2-D toy sets; :mod:`~lessons_lib.data.tables`: the running-example tables;
 - :mod:`~lessons_lib.data.real`: data bundled with installed packages; :mod:`~lessons_lib.data.mnist`: MNIST-1D, IDX files;
 - :mod:`~lessons_lib.data.text`: the English corpus; :mod:`~lessons_lib.data.splits`: splits, batches, k-fold;
-- :mod:`~lessons_lib.data.augment`: image augmentation.
+- :mod:`~lessons_lib.data.augment`: image augmentation; :mod:`~lessons_lib.data.cifar`: CIFAR-10's files, if a reader has them.
 
 :func:`load_dataset` reaches all of them by name.
 """
