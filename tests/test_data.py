@@ -221,3 +221,18 @@ def test_kfold_partitions_the_data():
         assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 103
     with pytest.raises(ValueError, match="kfold: k is 1; expected an integer between 2 and n = 10"):
         next(kfold(10, 1))
+
+
+def test_scikit_image_photos_and_faces_ship_offline():
+    from lessons_lib.data.real import PHOTOS, faces, photos
+
+    pics = photos()
+    assert list(pics) == list(PHOTOS)
+    assert pics["astronaut"].shape == (512, 512, 3) and pics["chelsea"].shape == (300, 451, 3)
+    assert pics["brick"].shape == (512, 512) and all(p.dtype == np.uint8 for p in pics.values())
+    X, y = faces()
+    assert X.shape == (200, 25, 25) and X.min() >= 0 and X.max() <= 1
+    assert y.tolist() == [1] * 100 + [0] * 100
+    # a face is brighter in its middle than at its left and right edges (the background); a random patch is not
+    centre, sides = X[:, :, 8:17].mean(axis=(1, 2)), X[:, :, [0, 1, 23, 24]].mean(axis=(1, 2))
+    assert (centre - sides)[y == 1].mean() > (centre - sides)[y == 0].mean() + 0.05

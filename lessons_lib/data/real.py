@@ -1,5 +1,5 @@
-"""Real data that ships inside scikit-learn (nothing downloaded): digits, breast cancer, diabetes, iris,
-and the two sample photos.
+"""Real data that ships inside installed packages (nothing downloaded): scikit-learn's digits, breast cancer,
+diabetes, iris and two sample photos; scikit-image's photos, textures and faces (Part III).
 """
 
 from __future__ import annotations
@@ -44,3 +44,27 @@ def sample_images() -> dict[str, np.ndarray]:
 
     bunch = load_sample_images()
     return {Path(f).stem: img for f, img in zip(bunch.filenames, bunch.images)}
+
+
+# ---------------------------------------------------------------------------------- scikit-image data
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "brick", "grass", "gravel")
+
+
+def photos() -> dict[str, np.ndarray]:
+    """scikit-image's bundled pictures as uint8 arrays: colour photos ``astronaut`` (512, 512, 3), ``coffee``
+    (400, 600, 3), ``chelsea`` the cat (300, 451, 3) and ``rocket`` (427, 640, 3); grey photos ``camera``
+    (512, 512) and ``coins`` (303, 384); grey textures ``brick``, ``grass`` and ``gravel`` (512, 512)."""
+    import skimage.data
+
+    return {name: getattr(skimage.data, name)() for name in PHOTOS}
+
+
+def faces() -> tuple[np.ndarray, np.ndarray]:
+    """Real faces against real non-faces: scikit-image's ``lfw_subset``, 200 grey 25x25 images in [0, 1], the
+    first 100 faces from Labeled Faces in the Wild, the other 100 patches of other photos.
+    Returns images (200, 25, 25) float64 and labels (200,) int64, 1 = face."""
+    import skimage.data
+
+    images = skimage.data.lfw_subset().astype(np.float64)
+    return images, (np.arange(len(images)) < 100).astype(np.int64)
