@@ -159,3 +159,22 @@ def test_a_shifted_image_gives_a_shifted_feature_map(dy, dx):
     pooled, pooled_shifted = max_pool2d(out, 2), max_pool2d(out_shifted, 2)
     if dy % 2 == 0 and dx % 2 == 0:  # pooling is equivariant only to shifts by whole windows
         np.testing.assert_allclose(pooled_shifted, np.roll(pooled, (dy // 2, dx // 2), axis=(2, 3)), atol=1e-12)
+
+
+def test_receptive_field_matches_the_pixels_a_gradient_reaches():
+    from lessons_lib.functional.conv import receptive_field
+
+    layers = [(3, 1), (3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]  # conv, conv, pool, conv, pool, conv
+    fields = receptive_field(layers)
+    assert [f[0] for f in fields] == [3, 5, 6, 10, 12, 20] and fields[-1][1] == 4
+    assert receptive_field([(3, 1)] * 5)[-1] == (11, 1)  # five 3x3 layers see what one 11x11 sees
+    # measured: the input pixels that influence one output pixel of the same stack (no padding)
+    x = torch.ones(1, 1, 64, 64, dtype=torch.float64, requires_grad=True)
+    h = x
+    for k, s in layers:
+        h = F.avg_pool2d(h, k, s) if s == 2 else F.conv2d(h, torch.ones(1, 1, k, k, dtype=torch.float64))
+    h[0, 0, 1, 1].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1)).flatten()
+    assert len(rows) == fields[-1][0]
+    with pytest.raises(ValueError, match=r"receptive_field: layer 1 is 3; expected a pair"):
+        receptive_field([(3, 1), 3])

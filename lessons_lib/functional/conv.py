@@ -18,7 +18,7 @@ import numbers
 
 from lessons_lib.validate import as_array, one_library
 
-__all__ = ["avg_pool2d", "conv1d", "conv2d", "conv_output_size", "im2col", "max_pool2d"]
+__all__ = ["avg_pool2d", "conv1d", "conv2d", "conv_output_size", "im2col", "max_pool2d", "receptive_field"]
 
 
 def conv_output_size(n: int, k: int, p: int = 0, s: int = 1) -> int:
@@ -32,6 +32,25 @@ def conv_output_size(n: int, k: int, p: int = 0, s: int = 1) -> int:
     if k > n + 2 * p:
         raise ValueError(f"{fn}: the kernel ({k}) is longer than the padded input ({n} + 2*{p} = {n + 2 * p})")
     return (n + 2 * p - k) // s + 1
+
+
+def receptive_field(layers) -> list[tuple[int, int]]:
+    """How many input pixels (along one axis) one output pixel of each layer sees, for a stack of
+    convolutions and poolings given as ``(kernel_size, stride)`` pairs, first layer first.
+
+    Returns ``(size, jump)`` after each layer: ``size`` is the receptive field, ``jump`` the distance in input
+    pixels between neighbouring outputs. Each layer widens the field by (k - 1) times the jump so far, then
+    multiplies the jump by its stride: size = 1 + sum_l (k_l - 1) * prod_{m<l} s_m. Padding does not change it.
+    """
+    size, jump, out = 1, 1, []
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+            raise ValueError(f"receptive_field: layer {i} is {layer!r}; expected a pair (kernel_size, stride)")
+        k = _positive("receptive_field", f"layer {i}'s kernel_size", layer[0])
+        s = _positive("receptive_field", f"layer {i}'s stride", layer[1])
+        size, jump = size + (k - 1) * jump, jump * s
+        out.append((size, jump))
+    return out
 
 
 def im2col(x, kernel_size, stride=1, padding=0):
