@@ -83,3 +83,21 @@ def test_depthwise_separable_block_and_its_savings():
     assert cost["ratio"] == pytest.approx(1 / 64 + 1 / 9)
     assert cost["separable_mult_adds"] == conv_weights * 256
     assert block(torch.zeros(2, 32, 16, 16)).shape == (2, 64, 16, 16)
+
+
+def test_a_plain_network_is_the_resnet_without_its_shortcuts():
+    residual = ResNet(num_classes=10, widths=(8, 16, 32, 64), in_channels=1, stem="small")
+    plain = ResNet(num_classes=10, widths=(8, 16, 32, 64), in_channels=1, stem="small", shortcut=False)
+    extra = {k for k in residual.state_dict()} - {k for k in plain.state_dict()}
+    assert extra and all(".downsample." in k for k in extra)  # only the projection shortcuts differ
+    assert not {k for k in plain.state_dict()} - {k for k in residual.state_dict()}
+    # with every convolution weight zero, a block's output is its shortcut: relu(x) with one, 0 without
+    block = residual.layer1[0].eval()
+    plain_block = plain.layer1[0].eval()
+    for b in (block, plain_block):
+        torch.nn.init.zeros_(b.conv1.weight)
+        torch.nn.init.zeros_(b.conv2.weight)
+    x = torch.randn(2, 8, 5, 5)
+    torch.testing.assert_close(block(x), torch.relu(x))
+    torch.testing.assert_close(plain_block(x), torch.zeros_like(x))
+    assert plain(torch.zeros(2, 1, 8, 8)).shape == (2, 10)

@@ -16,28 +16,31 @@ class BasicBlock(nn.Module):
     """Two 3x3 convolutions with BatchNorm, and the input added back: out = relu(F(x) + shortcut(x)).
 
     The shortcut is the identity, or, when the block changes the size or the channel count, a 1x1
-    convolution with the block's stride and a BatchNorm (torchvision's ``downsample``)."""
+    convolution with the block's stride and a BatchNorm (torchvision's ``downsample``). With
+    ``shortcut=False`` nothing is added back: the same two convolutions as a plain block, for comparing a
+    deep plain network with a residual one (the degradation problem)."""
 
     expansion = 1
 
-    def __init__(self, in_channels: int, channels: int, stride: int = 1):
+    def __init__(self, in_channels: int, channels: int, stride: int = 1, shortcut: bool = True):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(channels)
-        self.downsample = None
-        if stride != 1 or in_channels != channels:
+        self.downsample, self.shortcut = None, shortcut
+        if shortcut and (stride != 1 or in_channels != channels):
             self.downsample = nn.Sequential(nn.Conv2d(in_channels, channels, 1, stride=stride, bias=False),
                                             nn.BatchNorm2d(channels))
         self.stride = stride
 
     def forward(self, x):  # (N, C_in, H, W) -> (N, C, H / stride, W / stride)
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + shortcut)
+        if not self.shortcut:
+            return self.relu(out)
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
 class ResNet(nn.Module):
@@ -46,11 +49,12 @@ class ResNet(nn.Module):
 
     blocks: blocks per stage ([2, 2, 2, 2] is ResNet-18); widths: channels per stage;
     stem: "imagenet" (7x7 convolution, stride 2, then 3x3 max pooling: 224 -> 56) or "small" (one 3x3
-    convolution, no pooling, for 8x8 to 32x32 images; the keys stay the same, conv1's shape changes).
+    convolution, no pooling, for 8x8 to 32x32 images; the keys stay the same, conv1's shape changes);
+    shortcut: False builds the same network without its residual connections (a "plain" network).
     """
 
     def __init__(self, blocks=(2, 2, 2, 2), num_classes: int = 1000, widths=(64, 128, 256, 512),
-                 in_channels: int = 3, stem: str = "imagenet"):
+                 in_channels: int = 3, stem: str = "imagenet", shortcut: bool = True):
         super().__init__()
         if stem not in ("imagenet", "small"):
             raise ValueError(f"ResNet: stem is {stem!r}; expected 'imagenet' or 'small'")
@@ -69,7 +73,7 @@ class ResNet(nn.Module):
         for i, (n, width) in enumerate(zip(blocks, widths), start=1):
             stage = []
             for j in range(n):
-                stage.append(BasicBlock(channels, width, stride=2 if (j == 0 and i > 1) else 1))
+                stage.append(BasicBlock(channels, width, stride=2 if (j == 0 and i > 1) else 1, shortcut=shortcut))
                 channels = width
             setattr(self, f"layer{i}", nn.Sequential(*stage))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
