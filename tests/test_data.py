@@ -236,3 +236,31 @@ def test_scikit_image_photos_and_faces_ship_offline():
     # a face is brighter in its middle than at its left and right edges (the background); a random patch is not
     centre, sides = X[:, :, 8:17].mean(axis=(1, 2)), X[:, :, [0, 1, 23, 24]].mean(axis=(1, 2))
     assert (centre - sides)[y == 1].mean() > (centre - sides)[y == 0].mean() + 0.05
+
+
+def test_cifar_standin_has_cifars_format_and_a_clean_split():
+    from sklearn.linear_model import LogisticRegression
+
+    from lessons_lib.data.real import STANDIN_CLASSES, TRAIN_PART, _region, cifar_standin
+
+    s = cifar_standin(n_train=1000, n_val=100, n_test=300, seed=1)
+    assert s.X_train.shape == (1000, 3, 32, 32) and s.X_train.dtype == np.uint8
+    assert s.X_val.shape == (100, 3, 32, 32) and s.X_test.shape == (300, 3, 32, 32)
+    assert np.bincount(s.y_train).tolist() == [100] * 10 and len(STANDIN_CLASSES) == 10
+    again = cifar_standin(n_train=1000, n_val=100, n_test=300, seed=1)
+    assert np.array_equal(again.X_test, s.X_test) and not np.array_equal(cifar_standin(50, 0, 10, seed=2).X_train,
+                                                                          s.X_train[:50])
+    grey = [STANDIN_CLASSES.index(n) for n in ("coins", "brick", "grass", "gravel")]
+    is_grey = np.isin(s.y_test, grey)
+    same = (s.X_test[:, 0] == s.X_test[:, 1]).all(axis=(1, 2)) & (s.X_test[:, 1] == s.X_test[:, 2]).all(axis=(1, 2))
+    assert same[is_grey].all() and same[~is_grey].mean() < 0.05  # a colour photo's crop is rarely exactly grey
+    for width in (384, 451, 600, 640):  # training and test columns never overlap
+        (a, b), (c, d) = _region(width, "train"), _region(width, "test")
+        assert a == 0 and b == c == int(width * TRAIN_PART) and d == width and d - c >= 96
+    # learnable from pixels, and the test crops (unseen parts of each picture) are harder than the training ones
+    def features(X):
+        return X.reshape(len(X), 3, 8, 4, 8, 4).mean(axis=(3, 5)).reshape(len(X), -1) / 255
+
+    model = LogisticRegression(max_iter=200).fit(features(s.X_train), s.y_train)
+    train_acc, test_acc = model.score(features(s.X_train), s.y_train), model.score(features(s.X_test), s.y_test)
+    assert 0.3 < test_acc < train_acc

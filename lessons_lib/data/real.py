@@ -68,3 +68,66 @@ def faces() -> tuple[np.ndarray, np.ndarray]:
 
     images = skimage.data.lfw_subset().astype(np.float64)
     return images, (np.arange(len(images)) < 100).astype(np.int64)
+
+
+# ------------------------------------------------------------------------------- a CIFAR-10 stand-in
+
+STANDIN_CLASSES = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "coins", "brick", "grass", "gravel")
+TRAIN_PART = 0.75  # the left three quarters of each picture give the training crops, the rest the test crops
+
+
+def cifar_standin(n_train: int = 5000, n_val: int = 500, n_test: int = 1000, seed: int = 0):
+    """Real 32x32 colour crops in CIFAR-10's format, built from pictures that ship with scikit-image and
+    scikit-learn, for when CIFAR-10 itself is not on disk (:func:`lessons_lib.data.cifar.load_cifar10`).
+
+    Ten classes, one per picture (``STANDIN_CLASSES``): six colour photos (astronaut, coffee, chelsea the
+    cat, rocket, and scikit-learn's china and flower) and four grey ones (coins and the brick, grass and
+    gravel textures, copied to three channels). A sample is a square crop of 32, 64, 96 or 128 pixels at a
+    random place, averaged down to 32x32. Training and validation crops come from the left
+    three quarters of each picture, test crops from the right quarter, so no test pixel was ever seen in
+    training. Balanced classes; the same seed gives the same crops.
+
+    Why it is a fair stand-in: real photographic pixels, CIFAR-10's shape (N, 3, 32, 32) uint8 and ten
+    classes, so the notes' network and pipeline run unchanged, and the test set measures generalisation to
+    unseen parts of each picture. Where it differs: a class is one scene seen at many places and scales,
+    not many objects of one kind, and colour alone separates the colour classes from the grey ones;
+    accuracies are not comparable with CIFAR-10's.
+    Returns a :class:`lessons_lib.data.splits.Split` of uint8 images and int64 labels.
+    """
+    from lessons_lib.data.splits import Split
+
+    pictures = _standin_pictures()
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n, part in ((n_train, "train"), (n_val, "train"), (n_test, "test")):
+        labels = np.arange(n) % len(STANDIN_CLASSES)
+        rng.shuffle(labels)
+        images = np.zeros((n, 3, 32, 32), np.uint8)
+        for i, c in enumerate(labels):
+            images[i] = _crop(pictures[STANDIN_CLASSES[c]], part, rng)
+        parts += [images, labels.astype(np.int64)]
+    return Split(*parts)
+
+
+def _standin_pictures() -> dict[str, np.ndarray]:
+    """Each class's picture as (H, W, 3) uint8."""
+    pics = {**photos(), **sample_images()}
+    return {name: np.repeat(pics[name][:, :, None], 3, axis=2) if pics[name].ndim == 2 else pics[name]
+            for name in STANDIN_CLASSES}
+
+
+def _region(width: int, part: str) -> tuple[int, int]:
+    """The columns [start, stop) of a picture that ``part`` ("train" or "test") crops from."""
+    cut = int(width * TRAIN_PART)
+    return (0, cut) if part == "train" else (cut, width)
+
+
+def _crop(picture: np.ndarray, part: str, rng) -> np.ndarray:
+    h, w, _ = picture.shape
+    start, stop = _region(w, part)
+    factor = int(rng.integers(1, min(4, (stop - start) // 32, h // 32) + 1))   # crop side 32 * factor
+    side = 32 * factor
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(start, stop - side + 1))
+    patch = picture[top : top + side, left : left + side].astype(np.float64)
+    small = patch.reshape(32, factor, 32, factor, 3).mean(axis=(1, 3))          # block average to 32x32
+    return np.rint(small).astype(np.uint8).transpose(2, 0, 1)                   # (3, 32, 32)
