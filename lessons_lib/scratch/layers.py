@@ -622,3 +622,71 @@ def _col2im(grad_cols, shape, k, s, p):
         for v in range(k):  # the pixels each window holds at kernel position (u, v)
             grad[:, :, u : u + s * (h_out - 1) + 1 : s, v : v + s * (w_out - 1) + 1 : s] += grad_cols[:, :, u, v]
     return grad[:, :, p : p + h, p : p + w]
+
+
+# --------------------------------------------------------------------------------------------------------
+# A recurrent layer (Part IV): backpropagation through time by hand
+
+
+class RNN(Layer):
+    """A vanilla (Elman) recurrent layer over a whole sequence, with backpropagation through time written out.
+
+    Shapes: xs (T, N, F) -> hs (T, N, H), the hidden state after every step;
+    h_t = tanh(x_t W_ih^T + h_{t-1} W_hh^T + b), with h_0 zero unless given. W_ih (H, F) and W_hh (H, H) are
+    stored as torch stores them (``nn.RNN``'s ``weight_ih_l0``, ``weight_hh_l0``); ``b`` is torch's
+    ``bias_ih_l0 + bias_hh_l0``.
+
+    ``truncate=k`` cuts the backward pass every k steps, as a PyTorch loop that calls ``h.detach()`` before
+    steps k, 2k, ...: the forward values are unchanged, but no gradient flows from a chunk into the one before.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, truncate: int | None = None, rng=None,
+                 dtype=np.float32):
+        if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, numbers.Integral)
+                                     or truncate < 1):
+            raise ValueError(f"RNN: truncate is {truncate!r}; expected None or a whole number >= 1")
+        rng = np.random.default_rng(rng)
+        bound = 1 / np.sqrt(hidden_size)  # torch's default: uniform in [-1/sqrt(H), 1/sqrt(H)]
+        self.W_ih = Parameter(rng.uniform(-bound, bound, (hidden_size, input_size)).astype(dtype), "W_ih")
+        self.W_hh = Parameter(rng.uniform(-bound, bound, (hidden_size, hidden_size)).astype(dtype), "W_hh")
+        self.b = Parameter(rng.uniform(-bound, bound, hidden_size).astype(dtype), "b")
+        self.input_size, self.hidden_size, self.truncate = input_size, hidden_size, truncate
+        self._cache = None
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("W_ih", self.W_ih), ("W_hh", self.W_hh), ("b", self.b)]
+
+    def forward(self, xs: np.ndarray, h0: np.ndarray | None = None) -> np.ndarray:
+        xs = np.asarray(xs, dtype=self.W_ih.data.dtype)
+        if xs.ndim != 3 or xs.shape[2] != self.input_size:
+            raise ValueError(f"RNN: xs has shape {xs.shape}; expected (T, N, {self.input_size})")
+        h = np.zeros((xs.shape[1], self.hidden_size), xs.dtype) if h0 is None else np.asarray(h0, xs.dtype)
+        states = [h]
+        for x in xs:
+            h = np.tanh(x @ self.W_ih.data.T + h @ self.W_hh.data.T + self.b.data)
+            states.append(h)
+        self._cache = (xs, np.stack(states))  # states[0] is h_0, states[t] is h_t
+        return self._cache[1][1:]
+
+    def backward(self, grad_hs: np.ndarray) -> np.ndarray:
+        """grad_hs (T, N, H): dL/dh_t from the loss directly, at every step. Walks back from the last step:
+        dL/dh_t = grad_hs[t] + (what came back from step t + 1); through tanh, da_t = dL/dh_t * (1 - h_t^2);
+        then dW_ih += da_t^T x_t, dW_hh += da_t^T h_{t-1}, db += sum da_t, dL/dx_t = da_t W_ih, and
+        dL/dh_{t-1} = da_t W_hh unless the truncation cuts there. Returns dL/dxs; ``grad_h0`` holds dL/dh_0."""
+        xs, states = self._cache if self._cache is not None else (None, None)
+        self._check_backward(self._cache, grad_hs, states[1:].shape if states is not None else ())
+        grad_xs = np.zeros_like(xs)
+        carried = np.zeros_like(states[0])
+        for t in range(len(xs) - 1, -1, -1):  # step t maps h_t (states[t]) to h_{t+1} (states[t + 1])
+            da = (grad_hs[t] + carried) * (1 - states[t + 1] ** 2)
+            self.W_ih.grad += da.T @ xs[t]
+            self.W_hh.grad += da.T @ states[t]
+            self.b.grad += da.sum(axis=0)
+            grad_xs[t] = da @ self.W_ih.data
+            cut = self.truncate is not None and t > 0 and t % self.truncate == 0
+            carried = np.zeros_like(carried) if cut else da @ self.W_hh.data
+        self.grad_h0 = carried
+        return grad_xs
+
+    def __repr__(self) -> str:
+        return f"RNN({self.input_size}, {self.hidden_size}, truncate={self.truncate})"
