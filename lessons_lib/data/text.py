@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import re
 import string
 import sysconfig
 from pathlib import Path
@@ -67,3 +68,138 @@ def _build_corpus() -> str:
     parts += [topics[key] for key in sorted(topics)]
     text = "\n\n".join(parts).replace("\t", "    ")
     return "".join(ch for ch in text if ch in _KEEP)
+
+
+# ----------------------------------------------------------------------------------------- tokenizers
+
+PAD, UNK = "<pad>", "<unk>"
+_WORD = re.compile(r"\w+|[^\w\s]")
+_PIECE = re.compile(r"\s*\S+|\s+")  # a word with the spaces before it; trailing spaces on their own
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased words and single punctuation marks: "Don't stop." -> ["don", "'", "t", "stop", "."]."""
+    return _WORD.findall(text.lower())
+
+
+def char_tokens(text: str) -> list[str]:
+    """One token per character, spaces and newlines included, so joining them gives the text back."""
+    return list(text)
+
+
+class Vocabulary:
+    """Tokens <-> integer ids, with ``<pad>`` (id 0) and ``<unk>`` (id 1) first.
+
+    ``Vocabulary.build(tokens, max_size, min_count)`` keeps the most frequent tokens (ties in first-seen
+    order); :meth:`encode` maps a token it does not know to ``<unk>``, :meth:`decode` maps ids back.
+    """
+
+    def __init__(self, tokens):
+        self.itos = [PAD, UNK] + [t for t in dict.fromkeys(tokens) if t not in (PAD, UNK)]
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+        self.pad_id, self.unk_id = 0, 1
+
+    @classmethod
+    def build(cls, tokens, max_size: int | None = None, min_count: int = 1) -> Vocabulary:
+        from collections import Counter
+
+        counts = Counter(tokens)
+        kept = [t for t, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n >= min_count]  # stable on ties
+        return cls(kept[: None if max_size is None else max(max_size - 2, 0)])
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, tokens) -> list[int]:
+        return [self.stoi.get(t, self.unk_id) for t in tokens]
+
+    def decode(self, ids) -> list[str]:
+        return [self.itos[int(i)] for i in ids]
+
+
+class BPE:
+    """Byte-pair encoding (Sennrich, Haddow and Birch, 2016), trained from scratch.
+
+    The text is cut into pieces, each word with the spaces before it (as GPT-2 does), and every piece starts
+    as its characters. Training repeatedly merges the most frequent pair of neighbouring symbols (counted over
+    all pieces, weighted by how often each piece occurs; ties go to the pair first in sorted order) into one
+    new symbol, until the vocabulary has ``vocab_size`` symbols. Encoding applies the learned merges to a new
+    piece in the order they were learned; decoding joins the symbols, so ``decode(encode(text)) == text``
+    for any text whose characters were seen in training (an unseen character becomes ``<unk>``).
+    """
+
+    def __init__(self, merges: list[tuple[str, str]], alphabet: list[str]):
+        self.merges = list(merges)
+        self.ranks = {pair: i for i, pair in enumerate(self.merges)}
+        self.vocab = Vocabulary(alphabet + [a + b for a, b in self.merges])
+
+    @classmethod
+    def train(cls, text: str, vocab_size: int) -> BPE:
+        from collections import Counter, defaultdict
+
+        pieces = Counter(_PIECE.findall(text))
+        words = [list(p) for p in pieces]
+        freq = list(pieces.values())
+        alphabet = sorted({ch for p in pieces for ch in p})
+        if vocab_size < len(alphabet) + 2:
+            raise ValueError(f"BPE.train: vocab_size is {vocab_size}; the text has {len(alphabet)} characters, so at "
+                             f"least {len(alphabet) + 2} (with <pad> and <unk>)")
+        pairs, where = Counter(), defaultdict(set)
+        for i, w in enumerate(words):
+            for pair in zip(w, w[1:]):
+                pairs[pair] += freq[i]
+                where[pair].add(i)
+        merges = []
+        while len(alphabet) + 2 + len(merges) < vocab_size and pairs:
+            best = min(pairs, key=lambda p: (-pairs[p], p))
+            if pairs[best] < 2:
+                break  # nothing repeats any more
+            merges.append(best)
+            merged = best[0] + best[1]
+            for i in list(where[best]):  # only the pieces that contain the pair change
+                w, n = words[i], freq[i]
+                for pair in zip(w, w[1:]):  # take the piece's old pairs out ...
+                    pairs[pair] -= n
+                    if pairs[pair] <= 0:
+                        del pairs[pair]
+                words[i] = w = _merge(w, best, merged)
+                for pair in zip(w, w[1:]):  # ... and put its new ones in
+                    pairs[pair] += n
+                    where[pair].add(i)
+            del where[best]
+        return cls(merges, alphabet)
+
+    def tokens(self, text: str) -> list[str]:
+        """The text as symbols: each piece's characters with the learned merges applied, lowest rank first."""
+        out = []
+        for piece in _PIECE.findall(text):
+            w = [ch if ch in self.vocab.stoi else UNK for ch in piece]
+            while len(w) > 1:
+                ranked = [(self.ranks.get(pair, len(self.ranks)), pair) for pair in zip(w, w[1:])]
+                rank, pair = min(ranked)
+                if rank == len(self.ranks):
+                    break
+                w = _merge(w, pair, pair[0] + pair[1])
+            out += w
+        return out
+
+    def encode(self, text: str) -> list[int]:
+        return self.vocab.encode(self.tokens(text))
+
+    def decode(self, ids) -> str:
+        return "".join(self.vocab.decode(ids))
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+
+def _merge(symbols: list[str], pair: tuple[str, str], merged: str) -> list[str]:
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and symbols[i] == pair[0] and symbols[i + 1] == pair[1]:
+            out.append(merged)
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return out

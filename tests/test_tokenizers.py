@@ -1,0 +1,76 @@
+"""Word, character and byte-pair-encoding tokenizers and the vocabulary (data.text)."""
+
+from collections import Counter
+
+import pytest
+
+from lessons_lib.data.text import _PIECE, BPE, PAD, UNK, Vocabulary, char_tokens, text_corpus, word_tokens
+
+
+def test_word_and_char_tokens():
+    assert word_tokens("Don't stop, 2 times.") == ["don", "'", "t", "stop", ",", "2", "times", "."]
+    text = "a b\n c"
+    assert "".join(char_tokens(text)) == text and len(char_tokens(text)) == 6
+
+
+def test_vocabulary_has_pad_and_unk_first_and_keeps_the_most_frequent():
+    vocab = Vocabulary.build("the cat saw the dog and the cat".split(), max_size=5)
+    assert vocab.itos[:2] == [PAD, UNK] and vocab.pad_id == 0 and vocab.unk_id == 1
+    assert vocab.itos[2:] == ["the", "cat", "saw"] and len(vocab) == 5  # 3 + 2 specials; ties in first-seen order
+    assert vocab.encode(["the", "bird"]) == [2, 1] and vocab.decode([3, 0]) == ["cat", PAD]
+
+
+def test_bpe_learns_the_textbook_merges():
+    bpe = BPE.train("aaabdaaabac", vocab_size=100)
+    assert bpe.merges[:3] == [("a", "a"), ("a", "b"), ("aa", "ab")]
+    assert bpe.tokens("aaabdaaabac") == ["aaab", "d", "aaab", "a", "c"]
+
+
+def _naive_merges(text, n):
+    """The same training, recounting every pair from scratch at each merge: slow, obviously right."""
+    words = Counter(tuple(p) for p in _PIECE.findall(text))
+    merges = []
+    for _ in range(n):
+        pairs = Counter()
+        for w, f in words.items():
+            for pair in zip(w, w[1:]):
+                pairs[pair] += f
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        if pairs[best] < 2:
+            break
+        merges.append(best)
+        new = Counter()
+        for w, f in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            new[tuple(out)] += f
+        words = new
+    return merges
+
+
+def test_incremental_training_equals_recounting_every_pair():
+    text = text_corpus()[:20_000]
+    bpe = BPE.train(text, vocab_size=len(set(text)) + 2 + 120)
+    assert bpe.merges == _naive_merges(text, 120)
+
+
+def test_bpe_round_trips_text_and_marks_unseen_characters():
+    corpus = text_corpus()
+    bpe = BPE.train(corpus[:100_000], vocab_size=400)
+    assert len(bpe) == 400
+    train, held_out = corpus[:100_000], corpus[500_000:520_000]
+    seen = set(train)
+    assert bpe.decode(bpe.encode(held_out)) == "".join(ch if ch in seen else UNK for ch in held_out)
+    assert bpe.decode(bpe.encode(train[:20_000])) == train[:20_000]
+    assert len(bpe.encode(held_out)) < 0.6 * len(held_out)  # fewer tokens than characters
+    assert bpe.tokens("caf\u00e9")[-1] == UNK and bpe.decode(bpe.encode("caf\u00e9")) == "caf" + UNK
+    with pytest.raises(ValueError, match="BPE.train: vocab_size is 4; the text has 3 characters, so at least 5"):
+        BPE.train("abc", vocab_size=4)
