@@ -203,3 +203,13 @@ def _merge(symbols: list[str], pair: tuple[str, str], merged: str) -> list[str]:
             out.append(symbols[i])
             i += 1
     return out
+
+
+def skipgram_pairs(ids, window: int) -> list[tuple[int, int]]:
+    """Every (centre, context) pair of a sequence of word ids whose distance is 1 to ``window``, in order:
+    [a, b, c] with window 1 gives (a, b), (b, a), (b, c), (c, b)."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"skipgram_pairs: window is {window!r}; expected a whole number >= 1")
+    ids = list(ids)
+    return [(ids[i], ids[j]) for i in range(len(ids))
+            for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i]
