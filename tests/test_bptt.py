@@ -70,7 +70,7 @@ def test_truncated_bptt_equals_a_torch_loop_that_detaches_every_k_steps(k):
 
 
 def test_rnn_errors():
-    with pytest.raises(ValueError, match="RNN: truncate is 0; expected None or a whole number >= 1"):
+    with pytest.raises(ValueError, match="RNN: truncate is 0; expected a positive integer"):
         RNN(F, H, truncate=0)
     layer = RNN(F, H)
     with pytest.raises(ValueError, match=r"RNN: xs has shape \(2, 3\); expected \(T, N, 3\)"):

@@ -113,21 +113,21 @@ def test_conv_output_size_examples():
 
 @pytest.mark.parametrize("call, message", [
     (lambda x, w: conv2d(x, w[:, :2]), r"conv2d: x has 3 channels but weight expects 2"),
-    (lambda x, w: conv2d(x, w, stride=0), r"conv2d: stride is 0; expected a whole number >= 1"),
-    (lambda x, w: conv2d(x, w, stride=-1), r"conv2d: stride is -1; expected a whole number >= 1"),
+    (lambda x, w: conv2d(x, w, stride=0), r"conv2d: stride is 0; expected a positive integer"),
+    (lambda x, w: conv2d(x, w, stride=-1), r"conv2d: stride is -1; expected a positive integer"),
     (lambda x, w: conv2d(x[:, :, :2, :2], w), r"conv2d: the kernel \(3 x 3\) is larger than the padded input \(2 x 2\)"),
     (lambda x, w: conv2d(x, w, padding="full"), r"conv2d: padding is 'full'; expected a whole number, a pair"),
     (lambda x, w: conv2d(x, w, stride=2, padding="same"), r"conv2d: padding 'same' needs stride 1"),
-    (lambda x, w: conv2d(x, w, padding=-1), r"conv2d: padding is -1; expected a whole number >= 0"),
+    (lambda x, w: conv2d(x, w, padding=-1), r"conv2d: padding is -1; expected an integer >= 0"),
     (lambda x, w: conv2d(x[0, 0], w), r"conv2d: x has shape \(6, 6\); expected \(N, C, H, W\) or \(C, H, W\)"),
     (lambda x, w: conv2d(x, w[0]), r"conv2d: weight has shape \(3, 3, 3\); expected \(C_out, C_in / groups, kH, kW\)"),
     (lambda x, w: conv2d(x, w, torch.zeros(3, dtype=torch.float64)), r"conv2d: bias has shape \(3,\); expected \(4,\)"),
     (lambda x, w: conv2d(x, w, groups=2), r"conv2d: groups is 2; it must divide both the input channels \(3\)"),
     (lambda x, w: conv2d(x.numpy(), w), r"conv2d: x is a numpy ndarray, weight is a torch Tensor"),
     (lambda x, w: max_pool2d(x, 7), r"max_pool2d: the kernel \(7 x 7\) is larger than the padded input \(6 x 6\)"),
-    (lambda x, w: max_pool2d(x, 0), r"max_pool2d: kernel_size is 0; expected a whole number >= 1"),
+    (lambda x, w: max_pool2d(x, 0), r"max_pool2d: kernel_size is 0; expected a positive integer"),
     (lambda x, w: conv_output_size(4, 7), r"conv_output_size: the kernel \(7\) is longer than the padded input"),
-    (lambda x, w: conv_output_size(4, 3, s=0), r"conv_output_size: s is 0; expected a whole number >= 1"),
+    (lambda x, w: conv_output_size(4, 3, s=0), r"conv_output_size: s is 0; expected a positive integer"),
 ])
 def test_bad_arguments_get_a_clear_error(call, message):
     x = torch.zeros(2, 3, 6, 6, dtype=torch.float64)

@@ -81,6 +81,7 @@ def test_depthwise_separable_block_and_its_savings():
     assert cost["separable_weights"] == conv_weights == 3 * 3 * 32 + 32 * 64
     assert cost["standard_weights"] == torch.nn.Conv2d(32, 64, 3, bias=False).weight.numel()
     assert cost["ratio"] == pytest.approx(1 / 64 + 1 / 9)
+    assert 1 / separable_cost(256, 256, 3, 1, 1)["ratio"] == pytest.approx(8.69, abs=0.01)  # the docstring's example
     assert cost["separable_mult_adds"] == conv_weights * 256
     assert block(torch.zeros(2, 32, 16, 16)).shape == (2, 64, 16, 16)
 

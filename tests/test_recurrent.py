@@ -62,7 +62,7 @@ def test_gru_cell_equals_torch_and_passes_finite_differences():
 
 
 def test_the_two_gru_conventions_are_one_model():
-    """h' = z n + (1 - z) h (Cho et al.) with the update gate's weights and biases negated equals torch's
+    """h' = z n + (1 - z) h (Chung et al., 2014) with the update gate's weights and biases negated equals torch's
     h' = (1 - z) n + z h."""
     torch.manual_seed(3)
     cell = nn.GRUCell(F, H).double()

@@ -120,7 +120,8 @@ class Vocabulary:
 class BPE:
     """Byte-pair encoding (Sennrich, Haddow and Birch, 2016), trained from scratch.
 
-    The text is cut into pieces, each word with the spaces before it (as GPT-2 does), and every piece starts
+    The text is cut into pieces, each word with the whitespace before it (GPT-2 keeps one leading space with a
+    word; here all of it, so runs of spaces and newlines stay whole), and every piece starts
     as its characters. Training repeatedly merges the most frequent pair of neighbouring symbols (counted over
     all pieces, weighted by how often each piece occurs; ties go to the pair first in sorted order) into one
     new symbol, until the vocabulary has ``vocab_size`` symbols. Encoding applies the learned merges to a new
@@ -208,8 +209,9 @@ def _merge(symbols: list[str], pair: tuple[str, str], merged: str) -> list[str]:
 def skipgram_pairs(ids, window: int) -> list[tuple[int, int]]:
     """Every (centre, context) pair of a sequence of word ids whose distance is 1 to ``window``, in order:
     [a, b, c] with window 1 gives (a, b), (b, a), (b, c), (c, b)."""
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"skipgram_pairs: window is {window!r}; expected a whole number >= 1")
+    from lessons_lib.validate import integer
+
+    window = integer("skipgram_pairs", "window", window, minimum=1)
     ids = list(ids)
     return [(ids[i], ids[j]) for i in range(len(ids))
             for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i]

@@ -14,9 +14,7 @@ their maximum or mean.
 
 from __future__ import annotations
 
-import numbers
-
-from lessons_lib.validate import as_array, one_library
+from lessons_lib.validate import as_array, integer, one_library
 
 __all__ = ["avg_pool2d", "conv1d", "conv2d", "conv_output_size", "im2col", "max_pool2d", "receptive_field"]
 
@@ -188,15 +186,11 @@ def _images(fn, x):
 
 
 def _count(fn, name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{fn}: {name} is {value!r}; expected a whole number >= 0")
-    return int(value)
+    return integer(fn, name, value, minimum=0)
 
 
 def _positive(fn, name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{fn}: {name} is {value!r}; expected a whole number >= 1")
-    return int(value)
+    return integer(fn, name, value, minimum=1)
 
 
 def _pair(fn, name, value, positive=False) -> tuple[int, int]:

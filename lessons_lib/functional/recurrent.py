@@ -7,10 +7,10 @@ as torch stores them, W_ih (G*H, F) and W_hh (G*H, H) with G gate blocks stacked
 LSTM in the order input, forget, cell, output; 3 for the GRU in the order reset, update, new), and each
 product is ``x @ W_ih.T``.
 
-The GRU's convention: PyTorch's update gate z keeps the old state, h' = (1 - z) * n + z * h. Cho et al.
-(2014) and several texts write h' = z * n + (1 - z) * h, with z choosing the new candidate instead. Both are
-the same family of models: one gate is the other's 1 - z, which the model gets by negating that gate's
-weights and bias (sigmoid(-a) = 1 - sigmoid(a)).
+The GRU's convention: PyTorch's update gate z keeps the old state, h' = (1 - z) * n + z * h, as in Cho et
+al. (2014, eq. 7). Chung et al. (2014), the source notes and several texts write h' = z * n + (1 - z) * h,
+with z choosing the new candidate instead. Both are the same family of models: one gate is the other's
+1 - z, which the model gets by negating that gate's weights and bias (sigmoid(-a) = 1 - sigmoid(a)).
 """
 
 from __future__ import annotations

@@ -29,12 +29,9 @@ def noise_distribution(counts, power: float = 0.75) -> torch.Tensor:
     return p / p.sum()
 
 
-class SkipGram(nn.Module):
-    """Skip-gram with negative sampling; ``forward(center, context, negatives)`` returns the mean loss.
-
-    center (B,), context (B,) word ids, negatives (B, K) ids drawn from :func:`noise_distribution`.
-    Input vectors start small and uniform, output vectors at zero, as in the original C code.
-    """
+class _NegativeSampling(nn.Module):
+    """The two embedding tables and the loss both models share. Input vectors start small and uniform, output
+    vectors at zero, as in the original C code."""
 
     def __init__(self, vocab_size: int, dim: int):
         super().__init__()
@@ -43,10 +40,10 @@ class SkipGram(nn.Module):
         nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.context.weight)
 
-    def forward(self, center, context, negatives):
-        v = self.center(center)                                    # (B, D)
-        pos = (self.context(context) * v).sum(-1)                  # (B,)   u_o . v_c
-        neg = torch.einsum("bkd,bd->bk", self.context(negatives), v)  # (B, K) u_k . v_c
+    def _loss(self, h, target, negatives):
+        """-log sigmoid(u_target . h) - sum_k log sigmoid(-u_k . h), averaged over the batch; h (B, D)."""
+        pos = (self.context(target) * h).sum(-1)                       # (B,)
+        neg = torch.einsum("bkd,bd->bk", self.context(negatives), h)   # (B, K)
         return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
     @property
@@ -54,23 +51,19 @@ class SkipGram(nn.Module):
         return self.center.weight.detach()
 
 
-class CBOW(nn.Module):
+class SkipGram(_NegativeSampling):
+    """Skip-gram with negative sampling; ``forward(center, context, negatives)`` returns the mean loss.
+
+    center (B,), context (B,) word ids, negatives (B, K) ids drawn from :func:`noise_distribution`.
+    """
+
+    def forward(self, center, context, negatives):
+        return self._loss(self.center(center), context, negatives)
+
+
+class CBOW(_NegativeSampling):
     """Continuous bag of words with negative sampling: the mean of the window's input vectors predicts the
     middle word. ``forward(window, target, negatives)``: window (B, 2w) ids, target (B,), negatives (B, K)."""
 
-    def __init__(self, vocab_size: int, dim: int):
-        super().__init__()
-        self.center = nn.Embedding(vocab_size, dim)
-        self.context = nn.Embedding(vocab_size, dim)
-        nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
-        nn.init.zeros_(self.context.weight)
-
     def forward(self, window, target, negatives):
-        h = self.center(window).mean(1)                            # (B, D)
-        pos = (self.context(target) * h).sum(-1)
-        neg = torch.einsum("bkd,bd->bk", self.context(negatives), h)
-        return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
-
-    @property
-    def vectors(self) -> torch.Tensor:
-        return self.center.weight.detach()
+        return self._loss(self.center(window).mean(1), target, negatives)

@@ -36,6 +36,7 @@ import numbers
 
 import numpy as np
 
+from lessons_lib import validate
 from lessons_lib.functional.activations import (
     identity,
     identity_grad,
@@ -642,9 +643,8 @@ class RNN(Layer):
 
     def __init__(self, input_size: int, hidden_size: int, *, truncate: int | None = None, rng=None,
                  dtype=np.float32):
-        if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, numbers.Integral)
-                                     or truncate < 1):
-            raise ValueError(f"RNN: truncate is {truncate!r}; expected None or a whole number >= 1")
+        if truncate is not None:
+            truncate = validate.integer("RNN", "truncate", truncate, minimum=1)
         rng = np.random.default_rng(rng)
         bound = 1 / np.sqrt(hidden_size)  # torch's default: uniform in [-1/sqrt(H), 1/sqrt(H)]
         self.W_ih = Parameter(rng.uniform(-bound, bound, (hidden_size, input_size)).astype(dtype), "W_ih")
