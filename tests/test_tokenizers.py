@@ -74,3 +74,66 @@ def test_bpe_round_trips_text_and_marks_unseen_characters():
     assert bpe.tokens("caf\u00e9")[-1] == UNK and bpe.decode(bpe.encode("caf\u00e9")) == "caf" + UNK
     with pytest.raises(ValueError, match="BPE.train: vocab_size is 4; the text has 3 characters, so at least 5"):
         BPE.train("abc", vocab_size=4)
+
+
+# ------------------------------------------------------------------- the same BPE in Hugging Face tokenizers
+
+
+@pytest.fixture(scope="module")
+def both_bpes():
+    from lessons_lib.data.text import library_bpe
+
+    text = text_corpus()[:60_000]
+    return text, BPE.train(text, 300), library_bpe(text, 300)
+
+
+def test_library_bpe_learns_the_same_merges_until_a_tie(both_bpes):
+    from lessons_lib.data.text import library_merges
+
+    text, ours, theirs = both_bpes
+    merges = library_merges(theirs)
+    assert theirs.get_vocab_size() == len(ours) == 300 and len(merges) == len(ours.merges)
+    first_difference = next((i for i, (a, b) in enumerate(zip(merges, ours.merges)) if a != b), len(merges))
+    assert first_difference >= 20, f"the two trainings part after {first_difference} merges"
+    # Where they part, it is a tie: the two pairs chosen had the same count at that point.
+    if first_difference < len(merges):
+        pieces = Counter(tuple(p) for p in _PIECE.findall(text))
+        for a, b in ours.merges[:first_difference]:
+            pieces = Counter({tuple(_merge_tuple(w, (a, b))): f for w, f in pieces.items()})
+        counts = Counter()
+        for w, f in pieces.items():
+            for pair in zip(w, w[1:]):
+                counts[pair] += f
+        assert counts[merges[first_difference]] == counts[ours.merges[first_difference]]
+    assert len(set(merges) & set(ours.merges)) >= 0.9 * len(merges)
+
+
+def _merge_tuple(w, pair):
+    out, i = [], 0
+    while i < len(w):
+        if i + 1 < len(w) and (w[i], w[i + 1]) == pair:
+            out.append(w[i] + w[i + 1])
+            i += 2
+        else:
+            out.append(w[i])
+            i += 1
+    return out
+
+
+def test_library_bpe_round_trips_and_tokenises_like_ours(both_bpes):
+    text, ours, theirs = both_bpes
+    sample = "The parser reads the whole line, then returns   a list.\n\n  Done."
+    assert theirs.decode(theirs.encode(sample).ids) == sample
+    assert theirs.encode("The ").tokens == ours.tokens("The ")
+    held_out = text_corpus()[200_000:230_000]
+    ours_n, theirs_n = len(ours.tokens(held_out)), len(theirs.encode(held_out).ids)
+    assert abs(ours_n - theirs_n) <= 0.02 * ours_n, (ours_n, theirs_n)
+    assert theirs.token_to_id(PAD) == 0 and theirs.token_to_id(UNK) == 1
+    assert theirs.encode("\u00e9").tokens == [UNK]  # a character never seen in training
+
+
+def test_library_bpe_rejects_a_bad_vocab_size():
+    from lessons_lib.data.text import library_bpe
+
+    with pytest.raises(ValueError, match="vocab_size"):
+        library_bpe("abc", 0)

@@ -194,6 +194,36 @@ class BPE:
         return len(self.vocab)
 
 
+def library_bpe(text: str, vocab_size: int):
+    """The same BPE trained with Hugging Face's ``tokenizers`` (the Rust library behind ``transformers``).
+
+    Set up to match :class:`BPE`: the same pieces (``_PIECE``, one ``Split`` pre-tokenizer), ``<pad>`` and
+    ``<unk>`` as special tokens, pairs seen only once never merged, and a decoder that joins the symbols.
+    Both count pairs the same way, so they learn the same merges until two pairs tie; ties are broken
+    differently, so later merges can differ. Returns a ``tokenizers.Tokenizer``.
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from lessons_lib.validate import integer
+
+    vocab_size = integer("library_bpe", "vocab_size", vocab_size, minimum=3)
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(_PIECE.pattern), behavior="isolated")
+    tokenizer.decoder = decoders.Fuse()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK], min_frequency=2,
+                                  show_progress=False)
+    tokenizer.train_from_iterator([text], trainer)
+    return tokenizer
+
+
+def library_merges(tokenizer) -> list[tuple[str, str]]:
+    """The merges a ``tokenizers`` BPE learned, in order, as pairs of strings (like :attr:`BPE.merges`)."""
+    import json
+
+    merges = json.loads(tokenizer.to_str())["model"]["merges"]
+    return [tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1)) for m in merges]
+
+
 def _merge(symbols: list[str], pair: tuple[str, str], merged: str) -> list[str]:
     out, i = [], 0
     while i < len(symbols):
