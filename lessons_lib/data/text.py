@@ -236,6 +236,43 @@ def _merge(symbols: list[str], pair: tuple[str, str], merged: str) -> list[str]:
     return out
 
 
+# ------------------------------------------------------------------ word-vector benchmarks (gensim's test data)
+
+
+def _gensim_test_file(name: str) -> Path:
+    from importlib.resources import files
+
+    path = Path(str(files("gensim") / "test" / "test_data" / name))
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} is not in gensim's test data ({path}); reinstall gensim (see requirements.txt)")
+    return path
+
+
+def analogy_questions() -> dict[str, list[tuple[str, str, str, str]]]:
+    """The word2vec analogy test set (Mikolov et al., 2013), as gensim ships it: ``{section: [(a, b, c, d)]}``,
+    read "a is to b as c is to d" (Athens : Greece :: Baghdad : Iraq), lowercased like :func:`word_tokens`.
+    19,544 questions in 14 sections: 5 semantic (capitals, currencies, family, ...), 9 syntactic."""
+    sections: dict[str, list] = {}
+    current = None
+    for line in _gensim_test_file("questions-words.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith(": "):
+            current = sections.setdefault(line[2:].strip(), [])
+        elif line.strip():
+            current.append(tuple(line.lower().split()))
+    return sections
+
+
+def simlex999() -> list[tuple[str, str, float]]:
+    """SimLex-999 (Hill, Reichart and Korhonen, 2015): 999 word pairs with human similarity ratings from 0 to
+    10, rating similarity (cup, mug) and not mere relatedness (cup, coffee)."""
+    pairs = []
+    for line in _gensim_test_file("simlex999.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            a, b, score = line.split("\t")
+            pairs.append((a.lower(), b.lower(), float(score)))
+    return pairs
+
+
 def skipgram_pairs(ids, window: int) -> list[tuple[int, int]]:
     """Every (centre, context) pair of a sequence of word ids whose distance is 1 to ``window``, in order:
     [a, b, c] with window 1 gives (a, b), (b, a), (b, c), (c, b)."""

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["CBOW", "SkipGram", "noise_distribution"]
+__all__ = ["CBOW", "SkipGram", "analogy", "analogy_accuracy", "nearest", "noise_distribution", "similarity_correlation"]
 
 
 def noise_distribution(counts, power: float = 0.75) -> torch.Tensor:
@@ -67,3 +67,81 @@ class CBOW(_NegativeSampling):
 
     def forward(self, window, target, negatives):
         return self._loss(self.center(window).mean(1), target, negatives)
+
+
+# ------------------------------------------------------------------------- using and judging word vectors
+
+
+def _unit_rows(vectors) -> torch.Tensor:
+    v = torch.as_tensor(vectors, dtype=torch.float64)
+    if v.ndim != 2:
+        raise ValueError(f"vectors must be a (vocabulary, dim) matrix; got shape {tuple(v.shape)}")
+    norm = v.norm(dim=1, keepdim=True)
+    return torch.where(norm > 0, v / norm.clamp_min(1e-300), torch.zeros_like(v))
+
+
+def nearest(vectors, query, k: int = 5, exclude=()) -> list[tuple[int, float]]:
+    """The ``k`` rows most similar to ``query`` by cosine, best first, as ``(index, cosine)``.
+
+    query: a row index or a vector of the same dimension. A row index never finds itself; ``exclude``
+    lists more indices to skip. A zero row (a word never trained) has cosine 0 with everything."""
+    unit = _unit_rows(vectors)
+    if isinstance(query, int):
+        exclude = {query, *exclude}
+        q = unit[query]
+    else:
+        q = torch.as_tensor(query, dtype=torch.float64).reshape(-1)
+        q = q / q.norm().clamp_min(1e-300)
+    cos = unit @ q
+    if exclude:
+        cos[list(exclude)] = -torch.inf
+    top = torch.topk(cos, min(k, len(cos) - len(exclude)))
+    return [(int(i), float(c)) for c, i in zip(top.values, top.indices)]
+
+
+def analogy(vectors, a: int, b: int, c: int, k: int = 1) -> list[tuple[int, float]]:
+    """"a is to b as c is to ?" by vector offset (3CosAdd, Mikolov et al., 2013): the rows nearest to
+    unit(b) - unit(a) + unit(c) by cosine, the three question words excluded (as gensim does)."""
+    unit = _unit_rows(vectors)
+    return nearest(unit, unit[b] - unit[a] + unit[c], k, exclude=(a, b, c))
+
+
+def analogy_accuracy(vectors, stoi, questions) -> dict:
+    """Accuracy on analogy questions ``[(a, b, c, d), ...]`` (or ``{section: [...]}``) whose four words are in
+    ``stoi`` (a word -> row mapping); the others are skipped and counted, as in gensim's
+    ``evaluate_word_analogies``. Returns ``{"accuracy", "correct", "answered", "total"}`` (and, for sections,
+    ``"sections": {name: accuracy or None}``)."""
+    if isinstance(questions, dict):
+        results = {name: analogy_accuracy(vectors, stoi, qs) for name, qs in questions.items()}
+        correct = sum(r["correct"] for r in results.values())
+        answered = sum(r["answered"] for r in results.values())
+        return {"accuracy": correct / answered if answered else float("nan"), "correct": correct, "answered": answered,
+                "total": sum(r["total"] for r in results.values()),
+                "sections": {name: r["accuracy"] if r["answered"] else None for name, r in results.items()}}
+    unit = _unit_rows(vectors)
+    known = [q for q in questions if all(w in stoi for w in q)]
+    correct = 0
+    if known:
+        ids = torch.tensor([[stoi[w] for w in q] for q in known])
+        target = unit[ids[:, 1]] - unit[ids[:, 0]] + unit[ids[:, 2]]               # (Q, D)
+        cos = (target / target.norm(dim=1, keepdim=True).clamp_min(1e-300)) @ unit.T  # (Q, V)
+        cos.scatter_(1, ids[:, :3], -torch.inf)                                    # never answer a question word
+        correct = int((cos.argmax(1) == ids[:, 3]).sum())
+    answered = len(known)
+    return {"accuracy": correct / answered if answered else float("nan"), "correct": correct, "answered": answered,
+            "total": len(questions)}
+
+
+def similarity_correlation(vectors, stoi, pairs) -> dict:
+    """Spearman's rank correlation between human ratings ``[(w1, w2, score), ...]`` and the cosine of the two
+    words' vectors, over the pairs whose words are both in ``stoi`` (gensim's ``evaluate_word_pairs``).
+    Returns ``{"spearman", "used", "total"}``."""
+    from scipy.stats import spearmanr
+
+    unit = _unit_rows(vectors)
+    known = [(a, b, s) for a, b, s in pairs if a in stoi and b in stoi]
+    if len(known) < 2:
+        return {"spearman": float("nan"), "used": len(known), "total": len(pairs)}
+    cos = [float(unit[stoi[a]] @ unit[stoi[b]]) for a, b, _ in known]
+    return {"spearman": float(spearmanr([s for *_, s in known], cos).statistic), "used": len(known),
+            "total": len(pairs)}
