@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import heapq
 import os
 import re
 import string
@@ -150,24 +151,39 @@ class BPE:
             for pair in zip(w, w[1:]):
                 pairs[pair] += freq[i]
                 where[pair].add(i)
+        # The most frequent pair comes off a heap of (-count, pair): ties go to the smallest pair. A count that
+        # changed leaves its old entry behind; an entry whose count is no longer current is skipped when popped.
+        heap = [(-n, pair) for pair, n in pairs.items()]
+        heapq.heapify(heap)
         merges = []
-        while len(alphabet) + 2 + len(merges) < vocab_size and pairs:
-            best = min(pairs, key=lambda p: (-pairs[p], p))
-            if pairs[best] < 2:
+        while len(alphabet) + 2 + len(merges) < vocab_size and heap:
+            neg, best = heapq.heappop(heap)
+            if pairs.get(best) != -neg:
+                continue  # stale
+            if -neg < 2:
                 break  # nothing repeats any more
             merges.append(best)
             merged = best[0] + best[1]
-            for i in list(where[best]):  # only the pieces that contain the pair change
+            changed = set()
+            for i in where.pop(best):  # only the pieces that contain the pair change
                 w, n = words[i], freq[i]
-                for pair in zip(w, w[1:]):  # take the piece's old pairs out ...
-                    pairs[pair] -= n
-                    if pairs[pair] <= 0:
-                        del pairs[pair]
-                words[i] = w = _merge(w, best, merged)
-                for pair in zip(w, w[1:]):  # ... and put its new ones in
-                    pairs[pair] += n
-                    where[pair].add(i)
-            del where[best]
+                new = _merge(w, best, merged)
+                before, after = Counter(zip(w, w[1:])), Counter(zip(new, new[1:]))
+                for pair in before.keys() | after.keys():
+                    delta = after[pair] - before[pair]
+                    if delta:
+                        pairs[pair] += delta * n
+                        changed.add(pair)
+                        if delta > 0:
+                            where[pair].add(i)
+                        elif not after[pair] and pair != best:
+                            where[pair].discard(i)  # so a later merge visits only pieces that hold its pair
+                words[i] = new
+            for pair in changed:
+                if pairs[pair] > 0:
+                    heapq.heappush(heap, (-pairs[pair], pair))
+                else:
+                    del pairs[pair]
         return cls(merges, alphabet)
 
     def tokens(self, text: str) -> list[str]:

@@ -100,8 +100,8 @@ def sigmoid(z):
     """
     z, xp = as_array("sigmoid", "z", z)
     pos = z >= 0
-    zp, zn = _split(xp, z, pos)
-    return xp.where(pos, 1 / (1 + xp.exp(-zp)), xp.exp(zn) / (1 + xp.exp(zn)))
+    e = xp.exp(xp.where(pos, -z, z))  # exp(-|z|), in (0, 1]; written with where so the gradient at 0 is right
+    return xp.where(pos, 1.0, e) / (1 + e)  # 1 / (1 + exp(-z)) for z >= 0, exp(z) / (1 + exp(z)) below
 
 
 def sigmoid_grad(z):
