@@ -137,3 +137,19 @@ def test_library_bpe_rejects_a_bad_vocab_size():
 
     with pytest.raises(ValueError, match="vocab_size"):
         library_bpe("abc", 0)
+
+
+def test_real_english_text_from_gensims_test_data():
+    from lessons_lib.data.text import analogy_questions, movie_reviews, simlex999, wikipedia_articles
+
+    articles = wikipedia_articles()
+    assert len(articles) == 106 and articles[0][:3] == ["anarchism", "is", "political"]
+    assert 400_000 < sum(map(len, articles)) < 500_000
+    assert all(t == t.lower() for t in articles[5][:200])
+    sentences, labels = movie_reviews()
+    assert len(sentences) == 200 and sum(labels) == 100 and sentences[0] == "simplistic , silly and tedious ."
+    questions = analogy_questions()
+    assert len(questions) == 14 and sum(map(len, questions.values())) == 19_544
+    assert questions["capital-common-countries"][0] == ("athens", "greece", "baghdad", "iraq")
+    pairs = simlex999()
+    assert len(pairs) == 999 and pairs[0] == ("old", "new", 1.58)

@@ -289,6 +289,30 @@ def simlex999() -> list[tuple[str, str, float]]:
     return pairs
 
 
+@functools.lru_cache(maxsize=1)
+def wikipedia_articles() -> list[list[str]]:
+    """106 English Wikipedia articles (Anarchism, Autism, Albedo, ...) from the excerpt of a 2017 dump that ships in
+    gensim's test data, as lists of lowercase word tokens: about 453,000 tokens. gensim's ``WikiCorpus``
+    strips the wiki markup (links, templates, tables) and drops tokens shorter than 2 characters. About 2 s."""
+    from gensim.corpora.wikicorpus import WikiCorpus
+
+    path = _gensim_test_file("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
+    return list(WikiCorpus(str(path), dictionary={}, processes=1).get_texts())
+
+
+def movie_reviews() -> tuple[list[str], list[int]]:
+    """200 sentences from movie reviews with their polarity (Pang and Lee, 2005, as shipped in gensim's test
+    data): 100 negative (label 0) and 100 positive (label 1), lowercased and tokenised with spaces. The file is
+    Windows-1252 text (its dashes are byte 0x97)."""
+    sentences, labels = [], []
+    for line in _gensim_test_file("pang_lee_polarity.cor").read_text(encoding="cp1252").splitlines():  # Windows text
+        label, _, sentence = line.partition(" ")
+        if label in ("__label__neg", "__label__pos"):
+            sentences.append(sentence.strip())
+            labels.append(int(label == "__label__pos"))
+    return sentences, labels
+
+
 def skipgram_pairs(ids, window: int) -> list[tuple[int, int]]:
     """Every (centre, context) pair of a sequence of word ids whose distance is 1 to ``window``, in order:
     [a, b, c] with window 1 gives (a, b), (b, a), (b, c), (c, b)."""
