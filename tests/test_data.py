@@ -264,3 +264,15 @@ def test_cifar_standin_has_cifars_format_and_a_clean_split():
     model = LogisticRegression(max_iter=200).fit(features(s.X_train), s.y_train)
     train_acc, test_acc = model.score(features(s.X_train), s.y_train), model.score(features(s.X_test), s.y_test)
     assert 0.3 < test_acc < train_acc
+
+
+def test_sunspots_ship_with_statsmodels():
+    from lessons_lib.data.real import sunspots
+
+    years, values = sunspots()
+    assert len(years) == len(values) == 309 and years[0] == 1700 and years[-1] == 2008
+    assert np.all(np.diff(years) == 1) and values[0] == 5.0 and values.min() >= 0
+    # The solar cycle: the strongest autocorrelation beyond lag 5 is near 11 years.
+    v = values - values.mean()
+    acf = [np.dot(v[:-k], v[k:]) / np.dot(v, v) for k in range(6, 16)]
+    assert 6 + int(np.argmax(acf)) in (10, 11, 12)

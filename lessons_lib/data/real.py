@@ -1,5 +1,6 @@
 """Real data that ships inside installed packages (nothing downloaded): scikit-learn's digits, breast cancer,
-diabetes, iris and two sample photos; scikit-image's photos, textures and faces (Part III).
+diabetes, iris and two sample photos; scikit-image's photos, textures and faces (Part III); statsmodels'
+sunspot numbers (Part IV).
 """
 
 from __future__ import annotations
@@ -131,3 +132,17 @@ def _crop(picture: np.ndarray, part: str, rng) -> np.ndarray:
     patch = picture[top : top + side, left : left + side].astype(np.float64)
     small = patch.reshape(32, factor, 32, factor, 3).mean(axis=(1, 3))          # block average to 32x32
     return np.rint(small).astype(np.uint8).transpose(2, 0, 1)                   # (3, 32, 32)
+
+
+# ------------------------------------------------------------------------------- statsmodels' time series
+
+
+def sunspots() -> tuple[np.ndarray, np.ndarray]:
+    """Yearly mean sunspot numbers, 1700 to 2008 (309 values), as statsmodels ships them: ``(years, values)``.
+    A real series with a cycle of about 11 years whose peaks vary in height, the classic test of a forecaster.
+    Read from the CSV inside the package (importing statsmodels itself costs about 2 s)."""
+    from importlib.resources import files
+
+    path = Path(str(files("statsmodels") / "datasets" / "sunspots" / "sunspots.csv"))
+    table = np.loadtxt(path, delimiter=",", skiprows=1)
+    return table[:, 0].astype(int), table[:, 1]
