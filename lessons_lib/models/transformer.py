@@ -1,0 +1,400 @@
+"""Transformers (Part V) in the nanoGPT style: a config dataclass, small modules named as in the papers, a shape
+comment on every reshape, and two attention paths that give the same numbers: the readable one (the book's
+``functional.attention``, which shows the softmax) and the fast one (``F.scaled_dot_product_attention``).
+
+- :class:`MultiHeadAttention`, :class:`EncoderBlock`, :class:`DecoderBlock` and :class:`Transformer`: the
+  encoder-decoder of Vaswani et al. (2017), post-LN as in the paper (``norm_first=False``) or pre-LN as used today.
+  With copied weights they equal ``nn.MultiheadAttention``, ``nn.TransformerEncoderLayer`` and
+  ``nn.TransformerDecoderLayer`` (tests/test_transformer.py).
+- :class:`GPT`: a decoder-only language model with GPT-2's layout (pre-LN blocks, learned positions, GELU, the
+  output layer tied to the token embedding) and a generation loop with temperature, top-k and a key/value
+  cache. :func:`to_gpt2_state_dict` / :func:`from_gpt2_state_dict` convert to and from Hugging Face's
+  ``GPT2LMHeadModel``, whose logits ours equal.
+
+Masks follow the book's convention everywhere: a boolean mask is True where a query *may* attend.
+(``nn.MultiheadAttention`` uses the opposite: True there means "blocked".)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lessons_lib.functional.attention import (
+    causal_mask,
+    merge_heads,
+    scaled_dot_product_attention,
+    sinusoidal_positions,
+    split_heads,
+)
+
+__all__ = ["GPT", "DecoderBlock", "EncoderBlock", "GPTConfig", "MultiHeadAttention", "Transformer",
+           "from_gpt2_state_dict", "gpt2_config", "to_gpt2_state_dict"]
+
+
+def _attend(q, k, v, mask, dropout: float, fast: bool):
+    """q (N, h, L, d), k and v (N, h, S, d), mask broadcastable to (N, h, L, S) or None -> (N, h, L, d)."""
+    if fast:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+    if dropout:
+        raise ValueError("the readable attention path (fast=False) has no attention dropout: use it in eval mode, "
+                         "or with dropout=0, to check the fast path")
+    return scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+
+# ------------------------------------------------------------------------------------ encoder-decoder
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention: h heads, each attending in its own d_model/h-dimensional slice, concatenated and
+    mixed by an output projection. ``forward(query, key, value, mask=None)``, all batch-first (N, T, d_model)."""
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"MultiHeadAttention: d_model = {d_model} is not divisible by n_heads = {n_heads}")
+        self.n_heads, self.dropout, self.fast = n_heads, dropout, True
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def forward(self, query, key, value, mask=None):
+        q = split_heads(self.q_proj(query), self.n_heads)      # (N, L, D) -> (N, h, L, D/h)
+        k = split_heads(self.k_proj(key), self.n_heads)        # (N, S, D) -> (N, h, S, D/h)
+        v = split_heads(self.v_proj(value), self.n_heads)      # (N, S, D) -> (N, h, S, D/h)
+        out = _attend(q, k, v, mask, self.dropout if self.training else 0.0, self.fast)  # (N, h, L, D/h)
+        return self.out_proj(merge_heads(out))                 # (N, h, L, D/h) -> (N, L, D) -> (N, L, D)
+
+
+class FeedForward(nn.Sequential):
+    """The position-wise network: Linear(d_model, d_ff), activation, dropout, Linear(d_ff, d_model)."""
+
+    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "relu"):
+        act = {"relu": nn.ReLU(), "gelu": nn.GELU()}[activation]
+        super().__init__(nn.Linear(d_model, d_ff), act, nn.Dropout(dropout), nn.Linear(d_ff, d_model))
+
+
+class EncoderBlock(nn.Module):
+    """Self-attention then the feed-forward network, each wrapped in a residual connection and a LayerNorm:
+    post-LN x = norm(x + sublayer(x)) as in the paper, or pre-LN x = x + sublayer(norm(x))."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, norm_first: bool = False,
+                 activation: str = "relu"):
+        super().__init__()
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.ff = FeedForward(d_model, d_ff, dropout, activation)
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.drop1, self.drop2 = nn.Dropout(dropout), nn.Dropout(dropout)
+
+    def forward(self, x, mask=None):
+        attend = lambda h: self.drop1(self.self_attn(h, h, h, mask))   # noqa: E731
+        if self.norm_first:
+            x = x + attend(self.norm1(x))
+            return x + self.drop2(self.ff(self.norm2(x)))
+        x = self.norm1(x + attend(x))
+        return self.norm2(x + self.drop2(self.ff(x)))
+
+
+class DecoderBlock(nn.Module):
+    """Masked self-attention over the target so far, cross-attention to the encoder's output (``memory``), then
+    the feed-forward network; residuals and LayerNorms as in :class:`EncoderBlock`."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, norm_first: bool = False,
+                 activation: str = "relu"):
+        super().__init__()
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.ff = FeedForward(d_model, d_ff, dropout, activation)
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.drop1, self.drop2, self.drop3 = nn.Dropout(dropout), nn.Dropout(dropout), nn.Dropout(dropout)
+
+    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+        self_part = lambda h: self.drop1(self.self_attn(h, h, h, tgt_mask))                 # noqa: E731
+        cross_part = lambda h: self.drop2(self.cross_attn(h, memory, memory, memory_mask))  # noqa: E731
+        if self.norm_first:
+            x = x + self_part(self.norm1(x))
+            x = x + cross_part(self.norm2(x))
+            return x + self.drop3(self.ff(self.norm3(x)))
+        x = self.norm1(x + self_part(x))
+        x = self.norm2(x + cross_part(x))
+        return self.norm3(x + self.drop3(self.ff(x)))
+
+
+class Transformer(nn.Module):
+    """The encoder-decoder transformer for sequence-to-sequence tasks.
+
+    Tokens are embedded, scaled by sqrt(d_model) and added to sinusoidal positions; the encoder reads the source,
+    the decoder reads the target shifted right (``tgt_in`` starts with a begin-of-sequence token) and attends to
+    the encoder's output. ``pad_id`` positions of the source are never attended to. ``forward(src, tgt_in)``
+    returns logits (N, T_tgt, tgt_vocab); :meth:`greedy_decode` generates without teacher forcing.
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, d_model: int = 64, n_heads: int = 4, n_layers: int = 2,
+                 d_ff: int = 128, dropout: float = 0.0, max_len: int = 256, norm_first: bool = False, pad_id: int = 0):
+        super().__init__()
+        self.d_model, self.pad_id, self.norm_first = d_model, pad_id, norm_first
+        self.src_embed = nn.Embedding(src_vocab, d_model, padding_idx=pad_id)
+        self.tgt_embed = nn.Embedding(tgt_vocab, d_model, padding_idx=pad_id)
+        self.register_buffer("positions", torch.as_tensor(sinusoidal_positions(max_len, d_model), dtype=torch.float32),
+                             persistent=False)
+        self.encoder = nn.ModuleList([EncoderBlock(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)])
+        self.decoder = nn.ModuleList([DecoderBlock(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)])
+        # pre-LN stacks end with a LayerNorm (the residual stream is never normalised inside the blocks)
+        self.enc_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+        self.dec_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+        self.drop = nn.Dropout(dropout)
+        self.generator = nn.Linear(d_model, tgt_vocab)
+
+    def _embed(self, embed, ids):
+        T = ids.shape[1]
+        if T > self.positions.shape[0]:
+            raise ValueError(f"Transformer: a sequence of {T} tokens is longer than max_len = {self.positions.shape[0]}")
+        return self.drop(embed(ids) * math.sqrt(self.d_model) + self.positions[:T].to(embed.weight.dtype))
+
+    def encode(self, src):
+        src_mask = (src != self.pad_id)[:, None, None, :]            # (N, 1, 1, S): real source tokens
+        h = self._embed(self.src_embed, src)                         # (N, S, D)
+        for block in self.encoder:
+            h = block(h, src_mask)
+        return self.enc_norm(h), src_mask
+
+    def decode(self, tgt_in, memory, src_mask):
+        T = tgt_in.shape[1]
+        tgt_mask = causal_mask(T, like=memory)                       # (T, T): no peeking at later targets
+        h = self._embed(self.tgt_embed, tgt_in)                      # (N, T, D)
+        for block in self.decoder:
+            h = block(h, memory, tgt_mask, src_mask)
+        return self.generator(self.dec_norm(h))                      # (N, T, tgt_vocab)
+
+    def forward(self, src, tgt_in):
+        memory, src_mask = self.encode(src)
+        return self.decode(tgt_in, memory, src_mask)
+
+    @torch.no_grad()
+    def greedy_decode(self, src, bos_id: int, eos_id: int, max_len: int):
+        """The most likely token at each step, fed back in, until every sequence has produced ``eos_id`` or
+        ``max_len`` tokens; returns (N, <= max_len) ids without the leading ``bos_id``."""
+        was_training = self.training
+        self.eval()
+        memory, src_mask = self.encode(src)
+        out = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)
+        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        for _ in range(max_len):
+            nxt = self.decode(out, memory, src_mask)[:, -1].argmax(-1)
+            nxt = torch.where(done, torch.full_like(nxt, self.pad_id), nxt)
+            out = torch.cat([out, nxt[:, None]], dim=1)
+            done |= nxt == eos_id
+            if done.all():
+                break
+        self.train(was_training)
+        return out[:, 1:]
+
+
+# -------------------------------------------------------------------------------------------------- GPT
+
+
+@dataclass
+class GPTConfig:
+    vocab_size: int
+    block_size: int = 64        # the longest context the model reads
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = True
+
+
+class CausalSelfAttention(nn.Module):
+    """GPT's attention: one projection makes q, k and v; each position attends to itself and the past.
+    ``cache`` (k, v) holds the keys and values of the positions already processed, so generation computes
+    only the new position's."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        if config.n_embd % config.n_head:
+            raise ValueError(f"GPT: n_embd = {config.n_embd} is not divisible by n_head = {config.n_head}")
+        self.n_head, self.dropout, self.fast = config.n_head, config.dropout, True
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.resid_drop = nn.Dropout(config.dropout)
+
+    def forward(self, x, cache=None):
+        N, T, D = x.shape
+        q, k, v = self.c_attn(x).split(D, dim=2)                     # (N, T, 3D) -> three (N, T, D)
+        q, k, v = (split_heads(t, self.n_head) for t in (q, k, v))   # (N, T, D) -> (N, h, T, D/h)
+        past = 0
+        if cache is not None:
+            past = cache[0].shape[2]
+            k = torch.cat([cache[0], k], dim=2)                      # (N, h, past + T, D/h)
+            v = torch.cat([cache[1], v], dim=2)
+        dropout = self.dropout if self.training else 0.0
+        if self.fast and past == 0:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+        else:
+            # query i sits at position past + i and may see keys 0 .. past + i
+            mask = torch.arange(past + T, device=x.device)[None, :] <= past + torch.arange(T, device=x.device)[:, None]
+            y = _attend(q, k, v, mask, dropout, self.fast)           # (N, h, T, D/h)
+        y = merge_heads(y)                                           # (N, h, T, D/h) -> (N, T, D)
+        return self.resid_drop(self.c_proj(y)), (k, v)
+
+
+class MLP(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.gelu = nn.GELU(approximate="tanh")                      # GPT-2's "gelu_new"
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        return self.drop(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    """A pre-LN decoder block: x + attention(LN(x)), then x + MLP(LN(x))."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x, cache=None):
+        a, cache = self.attn(self.ln_1(x), cache)
+        x = x + a
+        return x + self.mlp(self.ln_2(x)), cache
+
+
+class GPT(nn.Module):
+    """A GPT-2-style language model. ``forward(idx, targets=None, cache=None)`` returns ``(logits, loss, cache)``:
+    logits (N, T, vocab), the mean cross-entropy when ``targets`` (N, T) are given, and the per-layer key/value
+    cache for the next call."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(config.vocab_size, config.n_embd),      # token embeddings
+            wpe=nn.Embedding(config.block_size, config.n_embd),      # learned position embeddings
+            drop=nn.Dropout(config.dropout),
+            h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
+        ))
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head.weight = self.transformer.wte.weight            # weight tying (Press and Wolf, 2017)
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():                      # GPT-2: scale the residual projections
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init_weights(module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def num_params(self, non_embedding: bool = True) -> int:
+        """Parameters, each shared tensor once; without the position embeddings by default (as nanoGPT counts)."""
+        n = sum(p.numel() for p in self.parameters())
+        return n - self.transformer.wpe.weight.numel() if non_embedding else n
+
+    def forward(self, idx, targets=None, cache=None):
+        N, T = idx.shape
+        past = 0 if cache is None else cache[0][0].shape[2]
+        if past + T > self.config.block_size:
+            raise ValueError(f"GPT: {past + T} positions (cache {past} + input {T}) exceed block_size = "
+                             f"{self.config.block_size}; crop the context")
+        pos = torch.arange(past, past + T, device=idx.device)                     # (T,)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (N, T, D)
+        new_cache = []
+        for i, block in enumerate(self.transformer.h):
+            x, layer_cache = block(x, None if cache is None else cache[i])
+            new_cache.append(layer_cache)
+        logits = self.lm_head(self.transformer.ln_f(x))                            # (N, T, vocab)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
+        return logits, loss, new_cache
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens: int, *, temperature: float = 1.0, top_k: int | None = None,
+                 use_cache: bool = True, generator: torch.Generator | None = None):
+        """Append ``max_new_tokens`` tokens to ``idx`` (N, T), each drawn from softmax(logits / temperature),
+        keeping only the ``top_k`` most likely when given; ``temperature=0`` takes the most likely token. With
+        ``use_cache`` each step feeds only the new token and reuses the stored keys and values; the context
+        is cropped to the last ``block_size`` tokens either way: once the cache is full, every step recomputes
+        from the crop, exactly as without the cache, so both give the same tokens."""
+        if not temperature >= 0:
+            raise ValueError(f"GPT.generate: temperature is {temperature}; expected a number >= 0")
+        if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
+            raise ValueError(f"GPT.generate: top_k is {top_k!r}; expected a positive integer or None")
+        was_training = self.training
+        self.eval()
+        B, cache = self.config.block_size, None
+        for _ in range(max_new_tokens):
+            if cache is not None and cache[0][0].shape[2] < B:
+                logits, _, cache = self(idx[:, -1:], cache=cache)    # only the newest token, at the next position
+            else:
+                logits, _, cache = self(idx[:, -B:])                 # the whole (cropped) context
+            if not use_cache:
+                cache = None
+            logits = logits[:, -1, :]                                # (N, vocab): the next token's scores
+            if temperature == 0:
+                nxt = logits.argmax(-1, keepdim=True)
+            else:
+                logits = logits / temperature
+                if top_k is not None:
+                    kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+                    logits = logits.masked_fill(logits < kth, -math.inf)
+                probs = torch.softmax(logits.double(), dim=-1)
+                nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(idx.device)
+            idx = torch.cat([idx, nxt], dim=1)
+        self.train(was_training)
+        return idx
+
+
+# ------------------------------------------------------------------ Hugging Face GPT-2 <-> our GPT
+
+
+def gpt2_config(config: GPTConfig):
+    """The ``transformers.GPT2Config`` of the same architecture (GELU tanh, LayerNorm eps 1e-5, tied head)."""
+    from transformers import GPT2Config
+
+    if not config.bias:
+        raise ValueError("gpt2_config: GPT-2 has biases everywhere; build GPTConfig with bias=True")
+    return GPT2Config(vocab_size=config.vocab_size, n_positions=config.block_size, n_embd=config.n_embd,
+                      n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=config.dropout,
+                      embd_pdrop=config.dropout, attn_pdrop=config.dropout, activation_function="gelu_new",
+                      layer_norm_epsilon=1e-5, tie_word_embeddings=True, bos_token_id=0, eos_token_id=0)
+
+
+# GPT-2 stores these four as Conv1D, whose weight is (in, out): the transpose of nn.Linear's (out, in).
+_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+
+
+def to_gpt2_state_dict(model: GPT) -> dict:
+    """Our GPT's weights under ``GPT2LMHeadModel``'s keys and layouts (for ``load_state_dict``)."""
+    out = {}
+    for key, value in model.state_dict().items():
+        out[key] = value.t().contiguous() if key.endswith(_CONV1D) else value
+    return out
+
+
+def from_gpt2_state_dict(state: dict) -> dict:
+    """A ``GPT2LMHeadModel`` state_dict (e.g. real GPT-2 weights) for our :class:`GPT`: Conv1D weights
+    transposed, the causal-mask buffers some versions store dropped."""
+    out = {}
+    for key, value in state.items():
+        if key.endswith((".attn.bias", ".attn.masked_bias")):
+            continue  # buffers, not weights
+        out[key] = value.t().contiguous() if key.endswith(_CONV1D) else value
+    return out

@@ -1,0 +1,194 @@
+"""models.transformer against the libraries people use: nn.MultiheadAttention, nn.TransformerEncoderLayer and
+nn.TransformerDecoderLayer with copied weights, and Hugging Face's GPT2LMHeadModel; the cache; the errors."""
+
+import pytest
+import torch
+from torch import nn
+
+from lessons_lib.models.transformer import (
+    GPT,
+    DecoderBlock,
+    EncoderBlock,
+    GPTConfig,
+    MultiHeadAttention,
+    Transformer,
+    from_gpt2_state_dict,
+    gpt2_config,
+    to_gpt2_state_dict,
+)
+
+D, H = 16, 4
+
+
+def _copy_mha(ours: MultiHeadAttention, theirs: nn.MultiheadAttention):
+    """nn.MultiheadAttention stacks W_q, W_k, W_v in one (3D, D) in_proj_weight."""
+    with torch.no_grad():
+        for i, proj in enumerate((ours.q_proj, ours.k_proj, ours.v_proj)):
+            proj.weight.copy_(theirs.in_proj_weight[i * D:(i + 1) * D])
+            proj.bias.copy_(theirs.in_proj_bias[i * D:(i + 1) * D])
+        ours.out_proj.load_state_dict(theirs.out_proj.state_dict())
+
+
+def _copy_block(ours, theirs, cross=False):
+    _copy_mha(ours.self_attn, theirs.self_attn)
+    if cross:
+        _copy_mha(ours.cross_attn, theirs.multihead_attn)
+    with torch.no_grad():
+        ours.ff[0].load_state_dict(theirs.linear1.state_dict())
+        ours.ff[3].load_state_dict(theirs.linear2.state_dict())
+        for n in (1, 2, 3) if cross else (1, 2):
+            getattr(ours, f"norm{n}").load_state_dict(getattr(theirs, f"norm{n}").state_dict())
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_multi_head_attention_equals_torchs_with_its_opposite_mask(fast):
+    torch.manual_seed(0)
+    theirs = nn.MultiheadAttention(D, H, batch_first=True).double()
+    ours = MultiHeadAttention(D, H).double()
+    _copy_mha(ours, theirs)
+    ours.fast = fast
+    q = torch.randn(2, 5, D, dtype=torch.float64, requires_grad=True)
+    kv = torch.randn(2, 7, D, dtype=torch.float64, requires_grad=True)
+    allowed = torch.rand(5, 7, generator=torch.Generator().manual_seed(1)) > 0.3
+    allowed[:, 0] = True
+    out = ours(q, kv, kv, mask=allowed)
+    ref, _ = theirs(q, kv, kv, attn_mask=~allowed)  # torch: True = blocked
+    torch.testing.assert_close(out, ref)
+    g_ours = torch.autograd.grad(out.sum(), (q, kv, ours.q_proj.weight))
+    g_theirs = torch.autograd.grad(ref.sum(), (q, kv, theirs.in_proj_weight))
+    torch.testing.assert_close(g_ours[0], g_theirs[0])
+    torch.testing.assert_close(g_ours[1], g_theirs[1])
+    torch.testing.assert_close(g_ours[2], g_theirs[2][:D])
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_block_equals_torchs_encoder_layer(norm_first):
+    torch.manual_seed(1)
+    theirs = nn.TransformerEncoderLayer(D, H, 32, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ours = EncoderBlock(D, H, 32, norm_first=norm_first).double()
+    _copy_block(ours, theirs)
+    x = torch.randn(3, 6, D, dtype=torch.float64)
+    pad = torch.zeros(3, 6, dtype=torch.bool)
+    pad[1, 4:] = True  # the second sequence has two padding tokens
+    ref = theirs(x, src_key_padding_mask=pad)
+    out = ours(x, mask=~pad[:, None, None, :])
+    torch.testing.assert_close(out, ref)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_block_equals_torchs_decoder_layer(norm_first):
+    torch.manual_seed(2)
+    theirs = nn.TransformerDecoderLayer(D, H, 32, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ours = DecoderBlock(D, H, 32, norm_first=norm_first).double()
+    _copy_block(ours, theirs, cross=True)
+    x, memory = torch.randn(2, 5, D, dtype=torch.float64), torch.randn(2, 7, D, dtype=torch.float64)
+    causal = nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)  # -inf above the diagonal
+    ref = theirs(x, memory, tgt_mask=causal)
+    out = ours(x, memory, tgt_mask=torch.ones(5, 5, dtype=torch.bool).tril())
+    torch.testing.assert_close(out, ref)
+
+
+@pytest.fixture
+def one_thread():
+    """Small matrices: a second thread only adds contention (pytest -n 2 sets this for every worker anyway)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_transformer_learns_to_reverse_and_ignores_source_padding(one_thread):
+    torch.manual_seed(0)
+    V, BOS, EOS = 10, 1, 2                         # 0 is padding; digits are 3..9
+    model = Transformer(V, V, d_model=32, n_heads=4, n_layers=2, d_ff=64, norm_first=True)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(300):
+        src = torch.randint(3, V, (32, 4), generator=g)
+        tgt = torch.cat([src.flip(1), torch.full((32, 1), EOS)], dim=1)
+        tgt_in = torch.cat([torch.full((32, 1), BOS), tgt[:, :-1]], dim=1)  # shifted right
+        loss = nn.functional.cross_entropy(model(src, tgt_in).reshape(-1, V), tgt.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    src = torch.randint(3, V, (50, 4), generator=g)
+    out = model.greedy_decode(src, BOS, EOS, max_len=5)
+    accuracy = (out[:, :4] == src.flip(1)).all(1).float().mean().item()
+    assert accuracy > 0.85, accuracy  # 0.96 here
+    padded = torch.cat([src[:4], torch.zeros(4, 3, dtype=torch.long)], dim=1)     # the same sources, padded
+    model.eval()
+    tgt_in = torch.full((4, 1), BOS)
+    torch.testing.assert_close(model(padded, tgt_in), model(src[:4], tgt_in))
+
+
+def _gpt(n_layer=2, block_size=16, vocab=50, seed=0):
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(vocab_size=vocab, block_size=block_size, n_layer=n_layer, n_head=4, n_embd=32)).eval()
+
+
+def test_gpt_equals_hugging_face_gpt2():
+    from transformers import GPT2LMHeadModel
+
+    ours = _gpt()
+    theirs = GPT2LMHeadModel(gpt2_config(ours.config)).eval()
+    missing, unexpected = theirs.load_state_dict(to_gpt2_state_dict(ours), strict=False)
+    assert not unexpected and all(k.endswith(("attn.bias", "attn.masked_bias")) for k in missing), missing
+    assert theirs.lm_head.weight.data_ptr() == theirs.transformer.wte.weight.data_ptr()  # tied there too
+    idx = torch.randint(0, 50, (3, 16), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = theirs(idx).logits
+        logits, _, _ = ours(idx)
+    assert (logits - ref).abs().max().item() < 1e-5
+    # and back: Hugging Face weights load strictly into ours
+    fresh = _gpt(seed=1)
+    fresh.load_state_dict(from_gpt2_state_dict(theirs.state_dict()))
+    with torch.no_grad():
+        assert (fresh(idx)[0] - ref).abs().max().item() < 1e-5
+
+
+def test_gpt_readable_path_loss_and_parameter_count():
+    model = _gpt()
+    idx = torch.randint(0, 50, (2, 12), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        fast, loss, _ = model(idx, targets=idx)
+        for block in model.transformer.h:
+            block.attn.fast = False
+        slow, _, _ = model(idx)
+    torch.testing.assert_close(slow, fast, rtol=1e-5, atol=1e-6)
+    assert loss.item() == pytest.approx(nn.functional.cross_entropy(fast.reshape(-1, 50), idx.reshape(-1)).item())
+    # per block: 2 LayerNorms (4D), attention (3D^2 + 3D + D^2 + D), MLP (8D^2 + 5D); plus wte, wpe, ln_f; head tied
+    d, blocks = 32, 2
+    per_block = 4 * d + (4 * d * d + 4 * d) + (8 * d * d + 5 * d)
+    assert model.num_params(non_embedding=False) == 50 * d + 16 * d + blocks * per_block + 2 * d
+    assert model.num_params() == model.num_params(non_embedding=False) - 16 * d
+
+
+def test_generation_with_and_without_the_cache_gives_the_same_tokens():
+    model = _gpt(block_size=8)
+    prompt = torch.tensor([[3, 1, 4], [1, 5, 9]])
+    for kwargs in ({"temperature": 0}, {"temperature": 0.8, "top_k": 5}):
+        with_cache = model.generate(prompt, 12, use_cache=True, generator=torch.Generator().manual_seed(0), **kwargs)
+        without = model.generate(prompt, 12, use_cache=False, generator=torch.Generator().manual_seed(0), **kwargs)
+        assert with_cache.shape == (2, 15)  # runs past block_size = 8: the context is cropped
+        assert torch.equal(with_cache, without)
+    top1 = model.generate(prompt, 5, top_k=1, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(top1, model.generate(prompt, 5, temperature=0))  # top-1 sampling is greedy
+
+
+def test_errors_are_clear():
+    model = _gpt(block_size=8)
+    with pytest.raises(ValueError, match="exceed block_size = 8"):
+        model(torch.zeros(1, 9, dtype=torch.long))
+    with pytest.raises(ValueError, match="temperature"):
+        model.generate(torch.zeros(1, 1, dtype=torch.long), 2, temperature=-1)
+    with pytest.raises(ValueError, match="top_k"):
+        model.generate(torch.zeros(1, 1, dtype=torch.long), 2, top_k=0)
+    with pytest.raises(ValueError, match="not divisible by n_heads = 3"):
+        MultiHeadAttention(16, 3)
+    with pytest.raises(ValueError, match="max_len = 4"):
+        Transformer(5, 5, d_model=8, n_heads=2, max_len=4)(torch.ones(1, 5, dtype=torch.long),
+                                                              torch.ones(1, 2, dtype=torch.long))
+    block = EncoderBlock(8, 2, 16, dropout=0.1)
+    block.self_attn.fast = False
+    with pytest.raises(ValueError, match="readable attention path"):
+        block(torch.randn(1, 3, 8))
