@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from lessons_lib.models.cnn import CifarCNN, DepthwiseSeparable, LeNet5, MNIST1DConvBase, separable_cost
 from lessons_lib.models.resnet import ResNet, resnet18, resnet34
@@ -102,3 +103,18 @@ def test_a_plain_network_is_the_resnet_without_its_shortcuts():
     torch.testing.assert_close(block(x), torch.relu(x))
     torch.testing.assert_close(plain_block(x), torch.zeros_like(x))
     assert plain(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+
+
+def test_mult_adds_counts_one_per_weight_per_output_value():
+    from lessons_lib.models.cnn import mult_adds
+    from lessons_lib.models.resnet import resnet18
+
+    conv = nn.Conv2d(3, 8, 3, padding=1, groups=1)
+    assert mult_adds(conv, (3, 10, 10)) == 3 * 3 * 3 * 8 * 10 * 10
+    grouped = nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4)          # 2 input channels per filter
+    assert mult_adds(grouped, (8, 10, 10)) == 2 * 9 * 8 * 5 * 5
+    assert mult_adds(nn.Conv1d(1, 25, 5, stride=2, padding=1), (1, 40)) == 5 * 25 * 19
+    assert mult_adds(nn.Sequential(nn.Flatten(), nn.Linear(20, 5)), (4, 5)) == 100
+    with torch.device("meta"):
+        model = resnet18()
+    assert mult_adds(model, (3, 224, 224)) == 1_814_073_344   # torchvision documents 1.81 GFLOPS

@@ -6,9 +6,10 @@ Shapes are written as comments, batch first: ``(N, C, H, W)`` for images, ``(N, 
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-__all__ = ["CifarCNN", "DepthwiseSeparable", "LeNet5", "MNIST1DConvBase", "separable_cost"]
+__all__ = ["CifarCNN", "DepthwiseSeparable", "LeNet5", "MNIST1DConvBase", "mult_adds", "separable_cost"]
 
 
 class LeNet5(nn.Sequential):
@@ -104,3 +105,25 @@ def separable_cost(in_channels: int, out_channels: int, kernel_size: int, out_h:
     return {"standard_weights": standard, "separable_weights": separable,
             "standard_mult_adds": standard * pixels, "separable_mult_adds": separable * pixels,
             "ratio": separable / standard}
+
+
+def mult_adds(model: nn.Module, input_shape) -> int:
+    """Multiply-adds of every ``Conv2d``, ``Conv1d`` and ``Linear`` layer of ``model`` for ONE input of shape
+    ``input_shape`` (e.g. (C, H, W)), read from the output shapes that forward hooks see: one per weight per
+    output value, biases left out (the convention of the ResNet and MobileNet papers and of torchvision's
+    tables; BatchNorm and activations are not counted). Works on the meta device, where nothing is computed."""
+    total = []
+
+    def hook(module, inputs, out):
+        per_output = module.weight.numel() // module.weight.shape[0]    # weights feeding one output value
+        total.append(per_output * out[0].numel())
+
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=next(model.parameters()).device))
+    finally:
+        for h in handles:
+            h.remove()
+    return sum(total)
