@@ -152,7 +152,39 @@ def bpe_encoding() -> dict:
             "ratio": s / t, "budget": False}
 
 
-KERNELS = [mlp_training_step, conv2d_im2col, conv2d_loop, lstm_unrolled, bpe_training, bpe_encoding]
+def attention_torch() -> dict:
+    """functional.scaled_dot_product_attention on torch tensors against F.scaled_dot_product_attention:
+    batch 8, 4 heads, 128 tokens, 32 features per head, causal, forward, float32."""
+    from lessons_lib.functional.attention import scaled_dot_product_attention
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(8, 4, 128, 32, generator=g) for _ in range(3))
+    with torch.no_grad():
+        torch.testing.assert_close(scaled_dot_product_attention(q, k, v, is_causal=True),
+                                   torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True))
+        s = median_ms(lambda: scaled_dot_product_attention(q, k, v, is_causal=True), runs=30, warmup=5)
+        t = median_ms(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True), runs=30,
+                      warmup=5)
+    return {"name": "attention 8x4x128x32, causal (our torch path vs F.scaled_dot_product_attention)",
+            "scratch_ms": s, "torch_ms": t, "ratio": s / t, "budget": 1.5}
+
+
+def attention_numpy() -> dict:
+    """The same attention on NumPy arrays (float32) against F.scaled_dot_product_attention."""
+    from lessons_lib.functional.attention import scaled_dot_product_attention
+
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((8, 4, 128, 32)).astype(np.float32) for _ in range(3))
+    tq, tk, tv = (torch.from_numpy(a) for a in (q, k, v))
+    s = median_ms(lambda: scaled_dot_product_attention(q, k, v, is_causal=True), runs=30, warmup=5)
+    t = median_ms(lambda: torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=True), runs=30,
+                  warmup=5)
+    return {"name": "attention 8x4x128x32, causal (our NumPy path vs F.scaled_dot_product_attention)",
+            "scratch_ms": s, "torch_ms": t, "ratio": s / t, "budget": 1.5}
+
+
+KERNELS = [mlp_training_step, conv2d_im2col, conv2d_loop, lstm_unrolled, attention_torch, attention_numpy,
+           bpe_training, bpe_encoding]
 
 
 def digits_training() -> list[dict]:
@@ -247,6 +279,70 @@ def mnist1d_gru_training() -> list[dict]:
 
     torch.manual_seed(0)
     return _mnist1d_steps(MNIST1DGRU(), 0.88, 6000, "MNIST-1D GRU", 15.0)
+
+
+def matmul_peak_gflops(n: int = 1024, runs: int = 10) -> float:
+    """The machine's float32 matrix-multiply rate in torch (n x n by n x n), the peak the GPT is measured against."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    ms = median_ms(lambda: a @ b, runs=runs, warmup=3)
+    return 2 * n**3 / (ms * 1e-3) / 1e9
+
+
+def gpt_training(seconds: float = 60.0) -> list[dict]:
+    """The book's GPT (4 layers, 4 heads, 128 wide, context 64) trained for ``seconds`` on text_corpus() by
+    characters (the last 10% held out), AdamW lr 1e-3, batch 16: tokens per second, the share of the matmul
+    peak (6 N flops per token for the weights plus the attention products), the held-out loss in nats/char;
+    then the key/value cache's generation speed-up. Goal: at most 1.6 nats/char (nanoGPT's CPU recipe reached
+    1.78 in 60 s here)."""
+    from lessons_lib.data.text import text_corpus
+    from lessons_lib.models.transformer import GPT, GPTConfig
+
+    text = text_corpus()
+    chars = sorted(set(text))
+    lookup = {c: i for i, c in enumerate(chars)}
+    ids = torch.tensor([lookup[c] for c in text], dtype=torch.long)
+    cut = int(0.9 * len(ids))
+    train, val = ids[:cut], ids[cut:]
+    cfg = GPTConfig(vocab_size=len(chars), block_size=64, n_layer=4, n_head=4, n_embd=128)
+    torch.manual_seed(0)
+    model = GPT(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    gen = torch.Generator().manual_seed(0)
+    B, T = 16, cfg.block_size
+
+    def batch(data):
+        start = torch.randint(len(data) - T - 1, (B,), generator=gen)
+        x = torch.stack([data[i:i + T] for i in start])
+        return x, torch.stack([data[i + 1:i + T + 1] for i in start])
+
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        x, y = batch(train)
+        _, loss, _ = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        steps += 1
+    elapsed = time.perf_counter() - t0
+    model.eval()
+    with torch.no_grad():
+        val_loss = float(np.mean([model(*batch(val))[1].item() for _ in range(50)]))
+    tokens = steps * B * T
+    n = model.num_params()
+    flops_per_token = 6 * n + 6 * cfg.n_layer * T * cfg.n_embd  # weights, and QK^T and AV forward + backward
+    gflops = tokens * flops_per_token / elapsed / 1e9
+    peak = matmul_peak_gflops()
+    prompt = torch.zeros(1, 1, dtype=torch.long)
+    timed = {}
+    for use_cache in (False, True):
+        t1 = time.perf_counter()
+        out = model.generate(prompt, 63, temperature=0, use_cache=use_cache)
+        timed[use_cache] = (time.perf_counter() - t1, out)
+    assert torch.equal(timed[True][1], timed[False][1])
+    return [{"name": f"GPT 4x128 (context 64, batch 16) trained {seconds:.0f} s on characters", "seconds": elapsed,
+             "steps": steps, "tokens_per_s": tokens / elapsed, "gflops": gflops, "peak_gflops": peak,
+             "share_of_peak": gflops / peak, "val_loss": val_loss, "goal_loss": 1.6,
+             "generate_ms_no_cache": 1e3 * timed[False][0], "generate_ms_cache": 1e3 * timed[True][0]}]
 
 
 def run() -> list[dict]:

