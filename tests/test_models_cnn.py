@@ -118,3 +118,13 @@ def test_mult_adds_counts_one_per_weight_per_output_value():
     with torch.device("meta"):
         model = resnet18()
     assert mult_adds(model, (3, 224, 224)) == 1_814_073_344   # torchvision documents 1.81 GFLOPS
+
+
+def test_mnist1d_mlp_is_the_repositorys_mlpbase():
+    from lessons_lib.models.cnn import MNIST1DMLP
+
+    model = MNIST1DMLP()
+    assert sum(p.numel() for p in model.parameters()) == 15_210
+    x = torch.randn(3, 40)
+    h = model.linear1(x).relu()
+    torch.testing.assert_close(model(x), model.linear3(h + model.linear2(h).relu()))
