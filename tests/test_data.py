@@ -241,7 +241,7 @@ def test_scikit_image_photos_and_faces_ship_offline():
 def test_cifar_standin_has_cifars_format_and_a_clean_split():
     from sklearn.linear_model import LogisticRegression
 
-    from lessons_lib.data.real import STANDIN_CLASSES, TRAIN_PART, _region, cifar_standin
+    from lessons_lib.data.real import STANDIN_CLASSES, TRAIN_PART, cifar_standin, standin_region
 
     s = cifar_standin(n_train=1000, n_val=100, n_test=300, seed=1)
     assert s.X_train.shape == (1000, 3, 32, 32) and s.X_train.dtype == np.uint8
@@ -255,7 +255,7 @@ def test_cifar_standin_has_cifars_format_and_a_clean_split():
     same = (s.X_test[:, 0] == s.X_test[:, 1]).all(axis=(1, 2)) & (s.X_test[:, 1] == s.X_test[:, 2]).all(axis=(1, 2))
     assert same[is_grey].all() and same[~is_grey].mean() < 0.05  # a colour photo's crop is rarely exactly grey
     for width in (384, 451, 600, 640):  # training and test columns never overlap
-        (a, b), (c, d) = _region(width, "train"), _region(width, "test")
+        (a, b), (c, d) = standin_region(width, "train"), standin_region(width, "test")
         assert a == 0 and b == c == int(width * TRAIN_PART) and d == width and d - c >= 96
     # learnable from pixels, and the test crops (unseen parts of each picture) are harder than the training ones
     def features(X):

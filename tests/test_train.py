@@ -141,3 +141,30 @@ def test_on_epoch_end_is_called_after_every_epoch():
     fit(model, train, loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=3,
         val_loader=val, on_epoch_end=lambda epoch, m: seen.append((epoch, m is model)), device="cpu")
     assert seen == [(1, True), (2, True), (3, True)]
+
+
+def test_transformed_loader_transforms_every_pass_and_fit_trains_through_it():
+    from lessons_lib.training.loop import TransformedLoader, predict_proba
+
+    X = torch.arange(40, dtype=torch.float32).reshape(20, 2)
+    y = torch.arange(20) % 2
+    base = make_loader(X, y, batch_size=8, shuffle=True, seed=0)
+    g = torch.Generator().manual_seed(0)
+    noisy = TransformedLoader(base, lambda xb: xb + torch.randn(xb.shape, generator=g))
+    assert len(noisy) == len(base) == 3
+    first, second = list(noisy), list(noisy)
+    xs = torch.cat([xb for xb, _ in first])
+    assert xs.shape == (20, 2) and not torch.equal(first[0][0], second[0][0])   # fresh noise every pass
+    plain = TransformedLoader(make_loader(X, y, batch_size=8), lambda xb: xb * 0)
+    assert all(torch.all(xb == 0) for xb, _ in plain)
+    assert torch.equal(torch.cat([yb for _, yb in plain]), y)                    # labels untouched, in order
+    with pytest.raises(TypeError, match="transform"):
+        TransformedLoader(base, "flip")
+
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    scaled = TransformedLoader(make_loader(X, y, batch_size=8, shuffle=True), lambda xb: xb / 40)
+    fit(model, scaled, loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2)
+    model.train()
+    probs = predict_proba(model, plain)
+    assert probs.shape == (20, 2) and np.allclose(probs.sum(1), 1) and model.training

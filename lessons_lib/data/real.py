@@ -97,7 +97,7 @@ def cifar_standin(n_train: int = 5000, n_val: int = 500, n_test: int = 1000, see
     """
     from lessons_lib.data.splits import Split
 
-    pictures = _standin_pictures()
+    pictures = standin_pictures()
     rng = np.random.default_rng(seed)
     parts = []
     for n, part in ((n_train, "train"), (n_val, "train"), (n_test, "test")):
@@ -105,27 +105,29 @@ def cifar_standin(n_train: int = 5000, n_val: int = 500, n_test: int = 1000, see
         rng.shuffle(labels)
         images = np.zeros((n, 3, 32, 32), np.uint8)
         for i, c in enumerate(labels):
-            images[i] = _crop(pictures[STANDIN_CLASSES[c]], part, rng)
+            images[i] = standin_crop(pictures[STANDIN_CLASSES[c]], part, rng)
         parts += [images, labels.astype(np.int64)]
     return Split(*parts)
 
 
-def _standin_pictures() -> dict[str, np.ndarray]:
+def standin_pictures() -> dict[str, np.ndarray]:
     """Each class's picture as (H, W, 3) uint8."""
     pics = {**photos(), **sample_images()}
     return {name: np.repeat(pics[name][:, :, None], 3, axis=2) if pics[name].ndim == 2 else pics[name]
             for name in STANDIN_CLASSES}
 
 
-def _region(width: int, part: str) -> tuple[int, int]:
+def standin_region(width: int, part: str) -> tuple[int, int]:
     """The columns [start, stop) of a picture that ``part`` ("train" or "test") crops from."""
     cut = int(width * TRAIN_PART)
     return (0, cut) if part == "train" else (cut, width)
 
 
-def _crop(picture: np.ndarray, part: str, rng) -> np.ndarray:
+def standin_crop(picture: np.ndarray, part: str, rng) -> np.ndarray:
+    """One sample: a square crop of 32, 64, 96 or 128 pixels at a random place in ``part``'s columns of
+    ``picture``, shrunk to 32x32 by averaging blocks of pixels; (3, 32, 32) uint8, channels first."""
     h, w, _ = picture.shape
-    start, stop = _region(w, part)
+    start, stop = standin_region(w, part)
     factor = int(rng.integers(1, min(4, (stop - start) // 32, h // 32) + 1))   # crop side 32 * factor
     side = 32 * factor
     top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(start, stop - side + 1))

@@ -39,6 +39,38 @@ def make_loader(X, y, batch_size: int = 64, shuffle: bool = False, seed: int = 0
     return DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
+class TransformedLoader:
+    """A loader whose batches pass through ``transform``: yields ``(transform(x), y)`` for each batch of
+    ``loader`` and has its length, which is all :func:`fit` and :func:`evaluate` need. Augmentation on whole
+    batches (``data.augment.augment_batch``) draws each image's parameters separately, so this is what
+    per-image transforms inside a ``Dataset`` (torchvision's way) would give; every pass draws afresh."""
+
+    def __init__(self, loader, transform: Callable):
+        if not callable(transform):
+            raise TypeError(f"TransformedLoader: transform is {type(transform).__name__}; expected a function of a batch")
+        self.loader, self.transform = loader, transform
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for xb, yb in self.loader:
+            yield self.transform(xb), yb
+
+
+@torch.no_grad()
+def predict_proba(model, loader, device=None):
+    """Softmax probabilities of ``model`` over every batch of ``loader`` (eval mode, no gradients), as one
+    (N, classes) NumPy array in the loader's order. The model's training mode is restored afterwards."""
+    device = device or get_device()
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([torch.softmax(model(xb.to(device)), dim=1) for xb, _ in loader]).cpu().numpy()
+    finally:
+        model.train(was_training)
+
+
 def _loss(loss_fn, out, yb, where: str):
     """The loss, with a clear message when the model's output does not fit the loss or the targets."""
     if out.shape[0] != yb.shape[0]:
