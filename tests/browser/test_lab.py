@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = ["part1_foundations/03_neuron_and_perceptron.ipynb", "part2_pytorch/10_autograd.ipynb"]
+CHAPTERS = ["part1_foundations/03_neuron_and_perceptron.ipynb", "part2_pytorch/10_autograd.ipynb",
+            "part3_cnns/18_convolution_mechanics.ipynb", "part4_sequences/24_backprop_through_time.ipynb"]
 
 
 @pytest.fixture(scope="module")
