@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from lessons_lib.data.text import _PIECE, BPE, PAD, UNK, Vocabulary, char_tokens, text_corpus, word_tokens
+from lessons_lib.data.text import BPE, PAD, PIECE, UNK, Vocabulary, char_tokens, text_corpus, word_tokens
 
 
 def test_word_and_char_tokens():
@@ -28,7 +28,7 @@ def test_bpe_learns_the_textbook_merges():
 
 def _naive_merges(text, n):
     """The same training, recounting every pair from scratch at each merge: slow, obviously right."""
-    words = Counter(tuple(p) for p in _PIECE.findall(text))
+    words = Counter(tuple(p) for p in PIECE.findall(text))
     merges = []
     for _ in range(n):
         pairs = Counter()
@@ -97,7 +97,7 @@ def test_library_bpe_learns_the_same_merges_until_a_tie(both_bpes):
     assert first_difference >= 20, f"the two trainings part after {first_difference} merges"
     # Where they part, it is a tie: the two pairs chosen had the same count at that point.
     if first_difference < len(merges):
-        pieces = Counter(tuple(p) for p in _PIECE.findall(text))
+        pieces = Counter(tuple(p) for p in PIECE.findall(text))
         for a, b in ours.merges[:first_difference]:
             pieces = Counter({tuple(_merge_tuple(w, (a, b))): f for w, f in pieces.items()})
         counts = Counter()

@@ -75,7 +75,7 @@ def _build_corpus() -> str:
 
 PAD, UNK = "<pad>", "<unk>"
 _WORD = re.compile(r"\w+|[^\w\s]")
-_PIECE = re.compile(r"\s*\S+|\s+")  # a word with the spaces before it; trailing spaces on their own
+PIECE = re.compile(r"\s*\S+|\s+")  # a word with the spaces before it; trailing spaces on their own
 
 
 def word_tokens(text: str) -> list[str]:
@@ -139,7 +139,7 @@ class BPE:
     def train(cls, text: str, vocab_size: int) -> BPE:
         from collections import Counter, defaultdict
 
-        pieces = Counter(_PIECE.findall(text))
+        pieces = Counter(PIECE.findall(text))
         words = [list(p) for p in pieces]
         freq = list(pieces.values())
         alphabet = sorted({ch for p in pieces for ch in p})
@@ -189,7 +189,7 @@ class BPE:
     def tokens(self, text: str) -> list[str]:
         """The text as symbols: each piece's characters with the learned merges applied, lowest rank first."""
         out = []
-        for piece in _PIECE.findall(text):
+        for piece in PIECE.findall(text):
             w = [ch if ch in self.vocab.stoi else UNK for ch in piece]
             while len(w) > 1:
                 ranked = [(self.ranks.get(pair, len(self.ranks)), pair) for pair in zip(w, w[1:])]
@@ -213,7 +213,7 @@ class BPE:
 def library_bpe(text: str, vocab_size: int):
     """The same BPE trained with Hugging Face's ``tokenizers`` (the Rust library behind ``transformers``).
 
-    Set up to match :class:`BPE`: the same pieces (``_PIECE``, one ``Split`` pre-tokenizer), ``<pad>`` and
+    Set up to match :class:`BPE`: the same pieces (``PIECE``, one ``Split`` pre-tokenizer), ``<pad>`` and
     ``<unk>`` as special tokens, pairs seen only once never merged, and a decoder that joins the symbols.
     Both count pairs the same way, so they learn the same merges until two pairs tie; ties are broken
     differently, so later merges can differ. Returns a ``tokenizers.Tokenizer``.
@@ -224,7 +224,7 @@ def library_bpe(text: str, vocab_size: int):
 
     vocab_size = integer("library_bpe", "vocab_size", vocab_size, minimum=3)
     tokenizer = Tokenizer(models.BPE(unk_token=UNK))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(_PIECE.pattern), behavior="isolated")
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(PIECE.pattern), behavior="isolated")
     tokenizer.decoder = decoders.Fuse()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK], min_frequency=2,
                                   show_progress=False)
