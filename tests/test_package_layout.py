@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "lessons_lib"
 # Bottom to top. Modules in one layer may import each other (inside one folder) but not a sibling folder.
 LAYERS = {"device": 0, "validate": 0, "history": 0, "functional": 1, "data": 2, "scratch": 3, "training": 3, "models": 4,
-          "notebook": 5}
+          "deploy": 4, "notebook": 5}
 MAX_MODULES = 9  # "about eight" per folder; notebook/exercises holds one module per chapter and is exempt
 
 
