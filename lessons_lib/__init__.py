@@ -6,7 +6,7 @@ The path of a module says what it is (design.md §4), in dependency order from t
 - ``functional``: stateless maths written once against the array API (NumPy or torch, CPU or GPU);
 - ``data``: every dataset, offline; splits and mini-batches;
 - ``scratch``: Part I's NumPy networks with an explicit backward; ``training``: the PyTorch side;
-- ``models``: the ``nn.Module``s the book trains (from Part III on);
+- ``models``: the ``nn.Module``s the book trains (from Part III on); ``deploy``: saving, ONNX export, serving;
 - ``notebook``: plotting, experiments, ``show`` and the exercise checkers.
 
 A lower layer never imports a higher one (``tests/test_layers_order.py``). Notebooks start with

@@ -42,11 +42,13 @@ class StubDataset:
 
 
 def test_every_chapter_with_exercises_is_collected():
-    """One checker module per numbered chapter notebook (book/*/NN_*.ipynb), each with a checker."""
+    """One checker module per chapter notebook (book/*/NN_*.ipynb -> chNN) and per appendix notebook
+    (book/*/x_*.ipynb, a letter -> app_x), each with a checker."""
     from pathlib import Path
 
     book = Path(__file__).resolve().parents[1] / "book"
     notebooks = {f"ch{p.name[:2]}" for p in book.glob("*/[0-9][0-9]_*.ipynb")}
+    notebooks |= {f"app_{p.name[0]}" for p in book.glob("*/[a-z]_*.ipynb")}
     chapters = {param.id.split(".")[0] for param in CHECKERS}
     assert len(notebooks) >= 16 and chapters == notebooks
 
