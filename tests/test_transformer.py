@@ -13,26 +13,20 @@ from lessons_lib.models.transformer import (
     MultiHeadAttention,
     Transformer,
     from_gpt2_state_dict,
+    from_torch_encoder_layer,
+    from_torch_mha,
     gpt2_config,
     to_gpt2_state_dict,
+    to_torch_mha,
 )
 
 D, H = 16, 4
 
 
-def _copy_mha(ours: MultiHeadAttention, theirs: nn.MultiheadAttention):
-    """nn.MultiheadAttention stacks W_q, W_k, W_v in one (3D, D) in_proj_weight."""
-    with torch.no_grad():
-        for i, proj in enumerate((ours.q_proj, ours.k_proj, ours.v_proj)):
-            proj.weight.copy_(theirs.in_proj_weight[i * D:(i + 1) * D])
-            proj.bias.copy_(theirs.in_proj_bias[i * D:(i + 1) * D])
-        ours.out_proj.load_state_dict(theirs.out_proj.state_dict())
-
-
 def _copy_block(ours, theirs, cross=False):
-    _copy_mha(ours.self_attn, theirs.self_attn)
+    from_torch_mha(theirs.self_attn, into=ours.self_attn)
     if cross:
-        _copy_mha(ours.cross_attn, theirs.multihead_attn)
+        from_torch_mha(theirs.multihead_attn, into=ours.cross_attn)
     with torch.no_grad():
         ours.ff[0].load_state_dict(theirs.linear1.state_dict())
         ours.ff[3].load_state_dict(theirs.linear2.state_dict())
@@ -44,8 +38,8 @@ def _copy_block(ours, theirs, cross=False):
 def test_multi_head_attention_equals_torchs_with_its_opposite_mask(fast):
     torch.manual_seed(0)
     theirs = nn.MultiheadAttention(D, H, batch_first=True).double()
-    ours = MultiHeadAttention(D, H).double()
-    _copy_mha(ours, theirs)
+    ours = from_torch_mha(theirs)
+    assert ours.q_proj.weight.dtype == torch.float64
     ours.fast = fast
     q = torch.randn(2, 5, D, dtype=torch.float64, requires_grad=True)
     kv = torch.randn(2, 7, D, dtype=torch.float64, requires_grad=True)
@@ -59,6 +53,69 @@ def test_multi_head_attention_equals_torchs_with_its_opposite_mask(fast):
     torch.testing.assert_close(g_ours[0], g_theirs[0])
     torch.testing.assert_close(g_ours[1], g_theirs[1])
     torch.testing.assert_close(g_ours[2], g_theirs[2][:D])
+
+
+def test_multi_head_attention_returns_each_heads_weights_like_torch():
+    torch.manual_seed(3)
+    ours = MultiHeadAttention(D, H).double().eval()
+    theirs = to_torch_mha(ours, batch_first=True)
+    assert theirs.batch_first and theirs.in_proj_weight.dtype == torch.float64
+    x = torch.randn(2, 6, D, dtype=torch.float64)
+    pad = torch.zeros(2, 6, dtype=torch.bool)
+    pad[0, 4:] = True                                    # torch's key_padding_mask: True = ignore this key
+    out, weights = ours(x, x, x, mask=~pad[:, None, None, :], return_weights=True)
+    ref, ref_weights = theirs(x, x, x, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
+    assert weights.shape == (2, H, 6, 6)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(weights, ref_weights)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, H, 6, dtype=torch.float64))
+    assert weights[0, :, :, 4:].abs().max().item() == 0.0   # padded keys get no weight
+    torch.testing.assert_close(ours(x, x, x, mask=~pad[:, None, None, :]), out)  # the fast path agrees
+    # sequence-first torch module: the same numbers once the axes are swapped
+    seq_first = to_torch_mha(ours, batch_first=False)
+    ref_sf, _ = seq_first(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), key_padding_mask=pad)
+    torch.testing.assert_close(ref_sf.transpose(0, 1), out)
+
+
+def test_mha_converters_round_trip_and_refuse_mismatches():
+    torch.manual_seed(4)
+    theirs = nn.MultiheadAttention(D, H, batch_first=True)
+    back = to_torch_mha(from_torch_mha(theirs))
+    for name, value in theirs.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[name], value, rtol=0, atol=0)
+    no_bias = from_torch_mha(nn.MultiheadAttention(D, H, bias=False))
+    assert no_bias.q_proj.bias is None and to_torch_mha(no_bias).in_proj_bias is None
+    with pytest.raises(ValueError, match=r"embed_dim = 16, num_heads = 4.*d_model = 32, n_heads = 4"):
+        from_torch_mha(theirs, into=MultiHeadAttention(32, 4))
+    with pytest.raises(ValueError, match=r"num_heads = 4.*n_heads = 2"):
+        from_torch_mha(theirs, into=MultiHeadAttention(16, 2))
+    with pytest.raises(ValueError, match="kdim/vdim"):
+        from_torch_mha(nn.MultiheadAttention(D, H, kdim=8, vdim=8))
+    with pytest.raises(TypeError, match="expected an nn.MultiheadAttention"):
+        from_torch_mha(nn.Linear(D, D))
+    with pytest.raises(ValueError, match="return_weights=True"):
+        MultiHeadAttention(D, H, dropout=0.1).train()(torch.randn(1, 3, D), torch.randn(1, 3, D), torch.randn(1, 3, D),
+                                                     return_weights=True)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_from_torch_encoder_layer(norm_first):
+    torch.manual_seed(5)
+    theirs = nn.TransformerEncoderLayer(D, H, 32, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ours = from_torch_encoder_layer(theirs)
+    assert ours.norm_first == norm_first
+    x = torch.randn(2, 5, D, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), theirs(x))
+    with pytest.raises(ValueError, match="d_ff = 32.*d_ff = 64"):
+        from_torch_encoder_layer(theirs, into=EncoderBlock(D, H, 64, norm_first=norm_first))
+
+
+def test_encoder_block_without_residual_drops_the_skip_path():
+    torch.manual_seed(6)
+    block = EncoderBlock(D, H, 32, norm_first=True, residual=False).eval()
+    x = torch.randn(2, 5, D)
+    h = block.self_attn(block.norm1(x), block.norm1(x), block.norm1(x))
+    torch.testing.assert_close(block(x), block.ff(block.norm2(h)))
 
 
 @pytest.mark.parametrize("norm_first", [False, True])

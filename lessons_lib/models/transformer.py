@@ -5,7 +5,8 @@ comment on every reshape, and two attention paths that give the same numbers: th
 - :class:`MultiHeadAttention`, :class:`EncoderBlock`, :class:`DecoderBlock` and :class:`Transformer`: the
   encoder-decoder of Vaswani et al. (2017), post-LN as in the paper (``norm_first=False``) or pre-LN as used today.
   With copied weights they equal ``nn.MultiheadAttention``, ``nn.TransformerEncoderLayer`` and
-  ``nn.TransformerDecoderLayer`` (tests/test_transformer.py).
+  ``nn.TransformerDecoderLayer`` (tests/test_transformer.py); :func:`from_torch_mha`, :func:`to_torch_mha` and
+  :func:`from_torch_encoder_layer` do the copying.
 - :class:`GPT`: a decoder-only language model with GPT-2's layout (pre-LN blocks, learned positions, GELU, the
   output layer tied to the token embedding) and a generation loop with temperature, top-k and a key/value
   cache. :func:`to_gpt2_state_dict` / :func:`from_gpt2_state_dict` convert to and from Hugging Face's
@@ -32,8 +33,9 @@ from lessons_lib.functional.attention import (
     split_heads,
 )
 
-__all__ = ["GPT", "DecoderBlock", "EncoderBlock", "GPTConfig", "MultiHeadAttention", "Transformer",
-           "from_gpt2_state_dict", "gpt2_config", "to_gpt2_state_dict"]
+__all__ = ["GPT", "DecoderBlock", "EncoderBlock", "FeedForward", "GPTConfig", "MultiHeadAttention", "Transformer",
+           "from_gpt2_state_dict", "from_torch_encoder_layer", "from_torch_mha", "gpt2_config", "to_gpt2_state_dict",
+           "to_torch_mha"]
 
 
 def _attend(q, k, v, mask, dropout: float, fast: bool):
@@ -51,24 +53,90 @@ def _attend(q, k, v, mask, dropout: float, fast: bool):
 
 class MultiHeadAttention(nn.Module):
     """Multi-head attention: h heads, each attending in its own d_model/h-dimensional slice, concatenated and
-    mixed by an output projection. ``forward(query, key, value, mask=None)``, all batch-first (N, T, d_model)."""
+    mixed by an output projection. ``forward(query, key, value, mask=None)``, all batch-first: query (N, L, D),
+    key and value (N, S, D), a boolean mask broadcastable to (N, h, L, S), True where a query may attend.
+    Returns (N, L, D); with ``return_weights=True`` also every head's attention weights (N, h, L, S), computed
+    on the readable path (no attention dropout there). :func:`from_torch_mha` and :func:`to_torch_mha` convert
+    to and from ``nn.MultiheadAttention``."""
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"MultiHeadAttention: d_model = {d_model} is not divisible by n_heads = {n_heads}")
-        self.n_heads, self.dropout, self.fast = n_heads, dropout, True
+        self.d_model, self.n_heads, self.dropout, self.fast = d_model, n_heads, dropout, True
         self.q_proj = nn.Linear(d_model, d_model, bias=bias)
         self.k_proj = nn.Linear(d_model, d_model, bias=bias)
         self.v_proj = nn.Linear(d_model, d_model, bias=bias)
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
 
-    def forward(self, query, key, value, mask=None):
+    def forward(self, query, key, value, mask=None, return_weights: bool = False):
         q = split_heads(self.q_proj(query), self.n_heads)      # (N, L, D) -> (N, h, L, D/h)
         k = split_heads(self.k_proj(key), self.n_heads)        # (N, S, D) -> (N, h, S, D/h)
         v = split_heads(self.v_proj(value), self.n_heads)      # (N, S, D) -> (N, h, S, D/h)
-        out = _attend(q, k, v, mask, self.dropout if self.training else 0.0, self.fast)  # (N, h, L, D/h)
+        dropout = self.dropout if self.training else 0.0
+        if return_weights:
+            if dropout:
+                raise ValueError("MultiHeadAttention: return_weights=True uses the readable path, which has no "
+                                 "attention dropout; call it in eval mode or with dropout=0")
+            out, weights = scaled_dot_product_attention(q, k, v, attn_mask=mask, return_weights=True)
+            return self.out_proj(merge_heads(out)), weights    # (N, L, D) and (N, h, L, S)
+        out = _attend(q, k, v, mask, dropout, self.fast)       # (N, h, L, D/h)
         return self.out_proj(merge_heads(out))                 # (N, h, L, D/h) -> (N, L, D) -> (N, L, D)
+
+
+def from_torch_mha(torch_mha: nn.MultiheadAttention, into: MultiHeadAttention | None = None) -> MultiHeadAttention:
+    """Our :class:`MultiHeadAttention` with the weights of ``torch_mha`` (copied, on its device and dtype).
+
+    ``nn.MultiheadAttention`` stacks W^Q, W^K, W^V in one (3D, D) ``in_proj_weight``; ours keeps three (D, D)
+    Linears. With ``into`` the weights are copied into that module (its d_model, head count and biases must
+    match) and it is returned. Only the plain layout converts: no ``kdim``/``vdim``, ``add_bias_kv`` or
+    ``add_zero_attn``. The masks are not converted: torch's True means "ignore", ours "may attend" (pass
+    ``~mask``), and torch is sequence-first unless built with ``batch_first=True``."""
+    fn = "from_torch_mha"
+    if not isinstance(torch_mha, nn.MultiheadAttention):
+        raise TypeError(f"{fn}: torch_mha is a {type(torch_mha).__name__}; expected an nn.MultiheadAttention")
+    if not torch_mha._qkv_same_embed_dim or torch_mha.bias_k is not None or torch_mha.add_zero_attn:
+        raise ValueError(f"{fn}: torch_mha uses kdim/vdim, add_bias_kv or add_zero_attn; only the plain layout "
+                         "(one in_proj_weight, no extra key/value biases) has an equivalent here")
+    D, h = torch_mha.embed_dim, torch_mha.num_heads
+    has_bias = torch_mha.in_proj_bias is not None
+    if into is None:
+        into = MultiHeadAttention(D, h, dropout=torch_mha.dropout, bias=has_bias)
+        into = into.to(device=torch_mha.in_proj_weight.device, dtype=torch_mha.in_proj_weight.dtype)
+    elif not isinstance(into, MultiHeadAttention):
+        raise TypeError(f"{fn}: into is a {type(into).__name__}; expected a MultiHeadAttention")
+    ours_bias = into.q_proj.bias is not None
+    if (into.d_model, into.n_heads, ours_bias) != (D, h, has_bias):
+        raise ValueError(f"{fn}: torch_mha has embed_dim = {D}, num_heads = {h}, biases {has_bias} but into has "
+                         f"d_model = {into.d_model}, n_heads = {into.n_heads}, biases {ours_bias}")
+    with torch.no_grad():
+        for i, proj in enumerate((into.q_proj, into.k_proj, into.v_proj)):
+            proj.weight.copy_(torch_mha.in_proj_weight[i * D:(i + 1) * D])     # rows: W^Q, then W^K, then W^V
+            if has_bias:
+                proj.bias.copy_(torch_mha.in_proj_bias[i * D:(i + 1) * D])
+        into.out_proj.weight.copy_(torch_mha.out_proj.weight)
+        if has_bias:
+            into.out_proj.bias.copy_(torch_mha.out_proj.bias)
+    return into
+
+
+def to_torch_mha(ours: MultiHeadAttention, batch_first: bool = True) -> nn.MultiheadAttention:
+    """An ``nn.MultiheadAttention`` with the weights of ``ours`` (the inverse of :func:`from_torch_mha`), on its
+    device and dtype. Call it with ``need_weights=False`` or ``average_attn_weights=False`` as you need, and
+    with the opposite boolean mask (True = ignore)."""
+    if not isinstance(ours, MultiHeadAttention):
+        raise TypeError(f"to_torch_mha: ours is a {type(ours).__name__}; expected a MultiHeadAttention")
+    weight = ours.q_proj.weight
+    has_bias = ours.q_proj.bias is not None
+    theirs = nn.MultiheadAttention(ours.d_model, ours.n_heads, dropout=ours.dropout, bias=has_bias,
+                                   batch_first=batch_first, device=weight.device, dtype=weight.dtype)
+    with torch.no_grad():
+        theirs.in_proj_weight.copy_(torch.cat([ours.q_proj.weight, ours.k_proj.weight, ours.v_proj.weight]))  # (3D, D)
+        theirs.out_proj.weight.copy_(ours.out_proj.weight)
+        if has_bias:
+            theirs.in_proj_bias.copy_(torch.cat([ours.q_proj.bias, ours.k_proj.bias, ours.v_proj.bias]))      # (3D,)
+            theirs.out_proj.bias.copy_(ours.out_proj.bias)
+    return theirs
 
 
 class FeedForward(nn.Sequential):
@@ -81,12 +149,17 @@ class FeedForward(nn.Sequential):
 
 class EncoderBlock(nn.Module):
     """Self-attention then the feed-forward network, each wrapped in a residual connection and a LayerNorm:
-    post-LN x = norm(x + sublayer(x)) as in the paper, or pre-LN x = x + sublayer(norm(x))."""
+    post-LN x = norm(x + sublayer(x)) as in the paper, or pre-LN x = x + sublayer(norm(x)).
+
+    ``residual=False`` drops the ``x +`` of both sub-layers (x = norm(sublayer(x)) post-LN, sublayer(norm(x))
+    pre-LN): no real model does this; it exists for Chapter 29's gradient-flow experiment. x (N, T, D), mask
+    broadcastable to (N, h, T, T) (True = may attend) -> (N, T, D). :func:`from_torch_encoder_layer` copies an
+    ``nn.TransformerEncoderLayer``'s weights into one."""
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, norm_first: bool = False,
-                 activation: str = "relu"):
+                 activation: str = "relu", residual: bool = True):
         super().__init__()
-        self.norm_first = norm_first
+        self.norm_first, self.residual = norm_first, residual
         self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
         self.ff = FeedForward(d_model, d_ff, dropout, activation)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
@@ -94,11 +167,44 @@ class EncoderBlock(nn.Module):
 
     def forward(self, x, mask=None):
         attend = lambda h: self.drop1(self.self_attn(h, h, h, mask))   # noqa: E731
+        skip = lambda h: h if self.residual else 0.0                   # noqa: E731  (the residual path, or none)
         if self.norm_first:
-            x = x + attend(self.norm1(x))
-            return x + self.drop2(self.ff(self.norm2(x)))
-        x = self.norm1(x + attend(x))
-        return self.norm2(x + self.drop2(self.ff(x)))
+            x = skip(x) + attend(self.norm1(x))
+            return skip(x) + self.drop2(self.ff(self.norm2(x)))
+        x = self.norm1(skip(x) + attend(x))
+        return self.norm2(skip(x) + self.drop2(self.ff(x)))
+
+
+def from_torch_encoder_layer(layer: nn.TransformerEncoderLayer, into: EncoderBlock | None = None) -> EncoderBlock:
+    """Our :class:`EncoderBlock` with the weights of ``layer`` (same norm_first, ReLU or GELU, LayerNorm eps
+    1e-5); with ``into``, copied into that block and returned. The masks differ as for :func:`from_torch_mha`:
+    ``src_key_padding_mask=pad`` there is ``mask=~pad[:, None, None, :]`` here."""
+    fn = "from_torch_encoder_layer"
+    if not isinstance(layer, nn.TransformerEncoderLayer):
+        raise TypeError(f"{fn}: layer is a {type(layer).__name__}; expected an nn.TransformerEncoderLayer")
+    act = layer.activation
+    name = "relu" if act is F.relu or isinstance(act, nn.ReLU) else "gelu" if act is F.gelu or isinstance(act, nn.GELU) else None
+    if name is None:
+        raise ValueError(f"{fn}: layer's activation is {act!r}; only ReLU and GELU have an equivalent here")
+    if layer.norm1.eps != 1e-5:
+        raise ValueError(f"{fn}: layer's LayerNorm eps is {layer.norm1.eps}; EncoderBlock uses 1e-5")
+    D, d_ff = layer.linear1.in_features, layer.linear1.out_features
+    weight = layer.linear1.weight
+    if into is None:
+        into = EncoderBlock(D, layer.self_attn.num_heads, d_ff, dropout=layer.dropout.p, norm_first=layer.norm_first,
+                            activation=name).to(device=weight.device, dtype=weight.dtype)
+    elif not isinstance(into, EncoderBlock):
+        raise TypeError(f"{fn}: into is a {type(into).__name__}; expected an EncoderBlock")
+    if into.ff[0].weight.shape != weight.shape or into.norm_first != layer.norm_first:
+        raise ValueError(f"{fn}: layer has d_model = {D}, d_ff = {d_ff}, norm_first = {layer.norm_first} but into has "
+                         f"d_model = {into.ff[0].in_features}, d_ff = {into.ff[0].out_features}, "
+                         f"norm_first = {into.norm_first}")
+    from_torch_mha(layer.self_attn, into.self_attn)
+    into.ff[0].load_state_dict(layer.linear1.state_dict())
+    into.ff[3].load_state_dict(layer.linear2.state_dict())
+    into.norm1.load_state_dict(layer.norm1.state_dict())
+    into.norm2.load_state_dict(layer.norm2.state_dict())
+    return into
 
 
 class DecoderBlock(nn.Module):

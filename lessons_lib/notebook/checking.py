@@ -62,14 +62,17 @@ def compare(
     atol: float = 1e-8,
     hints: Sequence[Hint] = (),
     compare_fn: Callable[[Any, Any], str | None] | None = None,
+    describe: Callable[[Case], str] | None = None,
 ) -> CheckResult:
     """Check ``fn`` against ``reference`` on every case (a dict of keyword arguments).
 
     Returns at the first disagreement with a diagnosis naming the input, the value returned and the
     value expected, plus the first hint (a function of case, got and expected) that has something to say.
     ``compare_fn(got, expected)`` may replace the numerical comparison; it returns None when they agree,
-    else a description of the difference.
+    else a description of the difference. ``describe(case)`` may replace the default description of a case
+    (every argument's value), e.g. to name random matrices by their shapes.
     """
+    describe = describe or describe_case
     if not callable(fn):
         return CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
     for case in cases:
@@ -79,10 +82,10 @@ def compare(
         except NotImplementedError:
             return CheckResult(name, NOT_ATTEMPTED, NOT_ATTEMPTED_MESSAGE)
         except Exception as exc:  # the reader's bug, reported rather than raised
-            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe_case(case)}")
+            return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe(case)}")
         problem = compare_fn(got, expected) if compare_fn else _numeric_difference(got, expected, rtol, atol)
         if problem:
-            message = f"fails for {describe_case(case)}: {problem}"
+            message = f"fails for {describe(case)}: {problem}"
             for hint in hints:
                 text = hint(case, got, expected)
                 if text:
