@@ -322,3 +322,68 @@ def skipgram_pairs(ids, window: int) -> list[tuple[int, int]]:
     ids = list(ids)
     return [(ids[i], ids[j]) for i in range(len(ids))
             for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i]
+
+
+# ------------------------------------------------------------- WordPiece and a three-class task (chapter 31)
+
+
+def library_wordpiece(texts, vocab_size: int, special_tokens=("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")):
+    """A BERT-style WordPiece tokenizer trained with Hugging Face's ``tokenizers`` on ``texts`` (an iterable of
+    strings). Set up as BERT's uncased tokenizer is: lowercasing and accent stripping (``BertNormalizer``), words
+    and single punctuation marks as pieces (``BertPreTokenizer``), pieces inside a word marked ``##``, and every
+    encoded text framed as ``[CLS] text [SEP]`` (a pair as ``[CLS] a [SEP] b [SEP]``). The special tokens get the
+    first ids in the order given (so ``[PAD]`` is 0). Returns a ``tokenizers.Tokenizer``; wrap it with
+    :func:`lessons_lib.training.hf.hf_tokenizer` to use it from ``transformers``.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    from lessons_lib.validate import integer
+
+    special_tokens = list(special_tokens)
+    missing = {"[UNK]", "[CLS]", "[SEP]"} - set(special_tokens)
+    if missing:
+        raise ValueError(f"library_wordpiece: special_tokens lacks {sorted(missing)}; BERT's framing needs them")
+    vocab_size = integer("library_wordpiece", "vocab_size", vocab_size, minimum=len(special_tokens) + 1)
+    if isinstance(texts, str):
+        texts = [texts]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special_tokens, show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tokenizer
+
+
+def plain_words(text: str) -> str:
+    """The words of ``text``, lower-cased and joined by single spaces: runs of letters, digits and apostrophes, with
+    punctuation and symbols removed ("Don't panic, use f(x)." -> "don't panic use") and one-letter words dropped
+    (numbers kept). Gives review sentences and documentation sentences the same surface, so a classifier must tell
+    them apart by their words."""
+    words = (w.strip("'") for w in re.findall(r"[a-z0-9']+", text.lower()))
+    return " ".join(w for w in words if len(w) >= 2 or w.isdigit())
+
+
+def reviews_and_docs(n_docs: int = 100, seed: int = 0) -> tuple[list[str], list[int], list[str]]:
+    """A real three-class text task: the 200 review sentences of :func:`movie_reviews` (0 negative, 1 positive)
+    and ``n_docs`` sentences of Python's documentation from :func:`text_corpus` (2, "not a review"), drawn at
+    random (``seed``) among the corpus's first 300,000 characters' sentences of 12 to 40 words that start with a
+    letter. Every text goes through :func:`plain_words`, so punctuation is no clue. Returns ``(texts, labels,
+    names)``: reviews first (in the file's order), then the documentation sentences; ``names[k]`` is label k's
+    name."""
+    import numpy as np
+
+    from lessons_lib.validate import integer
+
+    n_docs = integer("reviews_and_docs", "n_docs", n_docs, minimum=1)
+    reviews, labels = movie_reviews()
+    sentences = [" ".join(s.split()) for s in re.split(r"(?<=[.!?])\s+", text_corpus()[:300_000])]
+    sentences = [s for s in sentences if 12 <= len(s.split()) <= 40 and s[0].isalpha()]
+    if n_docs > len(sentences):
+        raise ValueError(f"reviews_and_docs: n_docs is {n_docs}, but only {len(sentences)} sentences qualify")
+    picked = np.random.default_rng(seed).choice(len(sentences), n_docs, replace=False)
+    texts = [plain_words(t) for t in reviews] + [plain_words(sentences[i]) for i in picked]
+    return texts, labels + [2] * n_docs, ["negative", "positive", "not a review"]
