@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib.deploy.export import export_onnx, load_bundle, onnx_predict, onnx_session, save_bundle, size_on_disk
+from lessons_lib.deploy.export import (
+    export_onnx,
+    git_commit,
+    load_bundle,
+    onnx_predict,
+    onnx_session,
+    save_bundle,
+    size_on_disk,
+)
 
 
 class Net(torch.nn.Module):
@@ -116,3 +124,27 @@ def test_partial_builders_work_too(tmp_path):
     save_bundle(tmp_path / "b", _trained_net(), config={"classes": 3}, labels=["a", "b", "c"])
     loaded, _ = load_bundle(tmp_path / "b", functools.partial(Net, 4, 16))
     assert isinstance(loaded, Net)
+
+
+def test_a_bundle_records_the_code_version(tmp_path):
+    commit = git_commit(tmp_path)                 # a fresh temporary folder is no repository
+    assert commit is None
+    save_bundle(tmp_path / "b", _trained_net(), config=CONFIG, labels=["a", "b", "c"], code_version="0123abcd")
+    assert load_bundle(tmp_path / "b", Net)[1]["versions"]["code"] == "0123abcd"
+    save_bundle(tmp_path / "c", _trained_net(), config=CONFIG, labels=["a", "b", "c"])
+    assert "code" not in load_bundle(tmp_path / "c", Net)[1]["versions"]       # absent unless given
+    with pytest.raises(TypeError, match="code_version must be a string"):
+        save_bundle(tmp_path / "d", _trained_net(), config=CONFIG, labels=[], code_version=123)
+
+
+def test_git_commit_reads_this_repository():
+    import pathlib
+    import re
+    import shutil
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    commit = git_commit(pathlib.Path(__file__).parent)
+    if commit is None:
+        pytest.skip("the tests are not running inside a git checkout")
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", commit)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["export_onnx", "load_bundle", "onnx_predict", "onnx_session", "save_bundle", "size_on_disk"]
+__all__ = ["export_onnx", "git_commit", "load_bundle", "onnx_predict", "onnx_session", "save_bundle", "size_on_disk"]
 
 BUNDLE_FORMAT = 1
 
@@ -37,12 +37,32 @@ def _class_name(model: torch.nn.Module) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
+def git_commit(directory=".") -> str | None:
+    """The commit hash (40 hex digits) checked out in the git repository that holds ``directory``, with
+    ``"-dirty"`` appended when tracked files have uncommitted changes; None when there is no repository or no git."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=10)
+
+    try:
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return None
+        dirty = git("diff", "--quiet", "HEAD", "--").returncode == 1
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
 def save_bundle(directory, model: torch.nn.Module, *, config: dict, labels: list[str],
-                preprocessing: dict | None = None) -> Path:
+                preprocessing: dict | None = None, code_version: str | None = None) -> Path:
     """Write ``model``'s weights and everything needed to use them into ``directory`` (created if missing).
 
     ``config`` holds the arguments that rebuild the architecture, ``labels`` names output k, ``preprocessing``
-    holds what the inputs went through (JSON-serialisable values: lists, numbers, strings). Returns the folder."""
+    holds what the inputs went through (JSON-serialisable values: lists, numbers, strings), ``code_version``
+    identifies the code that trained it (a commit hash, e.g. from :func:`git_commit`; stored as
+    ``versions["code"]`` when given). Returns the folder."""
     from safetensors.torch import save_file
 
     directory = Path(directory)
@@ -52,6 +72,10 @@ def save_bundle(directory, model: torch.nn.Module, *, config: dict, labels: list
     meta = {"format": BUNDLE_FORMAT, "model_class": _class_name(model), "config": config, "labels": list(labels),
             "preprocessing": preprocessing or {},
             "versions": {"torch": torch.__version__, "lessons_lib": version("lessons_lib")}}
+    if code_version is not None:
+        if not isinstance(code_version, str):
+            raise TypeError(f"save_bundle: code_version must be a string (a commit hash), got {type(code_version).__name__}")
+        meta["versions"]["code"] = code_version
     try:
         text = json.dumps(meta, indent=1)
     except TypeError as error:
