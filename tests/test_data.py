@@ -6,7 +6,7 @@ import pytest
 from lessons_lib.data import load_dataset
 from lessons_lib.data.mnist import mnist1d
 from lessons_lib.data.real import load, sample_images
-from lessons_lib.data.splits import batches, kfold, split
+from lessons_lib.data.splits import batches, kfold, lm_batch, split
 from lessons_lib.data.tables import (
     CENTURY_TRUE,
     INSURANCE_CENTRE,
@@ -276,3 +276,26 @@ def test_sunspots_ship_with_statsmodels():
     v = values - values.mean()
     acf = [np.dot(v[:-k], v[k:]) / np.dot(v, v) for k in range(6, 16)]
     assert 6 + int(np.argmax(acf)) in (10, 11, 12)
+
+
+def test_lm_batch_windows_and_shift():
+    import torch
+
+    ids = torch.arange(100, 150)
+    x, y = lm_batch(ids, 8, 5, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8) and x.dtype == torch.long
+    assert torch.equal(y[:, :-1], x[:, 1:])                       # y is x shifted by one token
+    assert torch.equal(x[:, 1:] - x[:, :-1], torch.ones(5, 7, dtype=torch.long))  # contiguous windows
+    assert (x[:, 0] >= 100).all() and (y[:, -1] <= 149).all()
+    starts = torch.cat([lm_batch(ids, 8, 64, torch.Generator().manual_seed(s))[0][:, 0] for s in range(20)]) - 100
+    assert starts.min() == 0 and starts.max() == 50 - 8 - 1       # every start is reachable, none runs off the end
+    x2, _ = lm_batch(ids, 8, 5, torch.Generator().manual_seed(0))
+    assert torch.equal(x, x2)                                      # the generator makes it reproducible
+    x1, y1 = lm_batch(torch.arange(2), 1, 3)
+    assert torch.equal(x1, torch.zeros(3, 1, dtype=torch.long)) and torch.equal(y1, torch.ones(3, 1, dtype=torch.long))
+    with pytest.raises(ValueError, match="lm_batch: ids has 8 tokens; a window of context = 8 needs at least 9"):
+        lm_batch(torch.arange(8), 8, 2)
+    with pytest.raises(ValueError, match="lm_batch: ids has shape"):
+        lm_batch(torch.zeros(2, 9), 4, 2)
+    with pytest.raises(ValueError, match="lm_batch: batch_size is 0"):
+        lm_batch(ids, 4, 0)

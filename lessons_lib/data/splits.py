@@ -1,4 +1,5 @@
-"""Seeded train/validation/test splits, mini-batch index streams and k-fold cross-validation indices.
+"""Seeded train/validation/test splits, mini-batch index streams, k-fold cross-validation indices, and random
+windows of a token stream for language models (:func:`lm_batch`).
 """
 
 from __future__ import annotations
@@ -91,3 +92,27 @@ def kfold(n: int, k: int = 5, *, rng: np.random.Generator | None = None):
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for val in np.array_split(order, k):
         yield np.setdiff1d(order, val, assume_unique=True), val
+
+
+def lm_batch(ids, context: int, batch_size: int, generator=None):
+    """A random batch of language-model windows from one long stream of token ids.
+
+    ``ids`` is a 1-D torch tensor of token ids (length n > context). Returns ``(x, y)``, two (batch_size, context)
+    long tensors on ``ids``'s device: row b of ``x`` is ``ids[s_b : s_b + context]`` for a start ``s_b`` drawn
+    uniformly from ``0 .. n - context - 1`` by the CPU ``torch.Generator`` ``generator``, and ``y`` is the same
+    window shifted by one token, ``ids[s_b + 1 : s_b + context + 1]``: the next token at every position.
+    """
+    import torch
+
+    fn = "lm_batch"
+    if not isinstance(ids, torch.Tensor) or ids.ndim != 1:
+        shape = tuple(ids.shape) if hasattr(ids, "shape") else type(ids).__name__
+        raise ValueError(f"{fn}: ids has shape {shape}; expected a 1-D torch tensor of token ids")
+    context = integer(fn, "context", context, minimum=1)
+    batch_size = integer(fn, "batch_size", batch_size, minimum=1)
+    if len(ids) <= context:
+        raise ValueError(f"{fn}: ids has {len(ids)} tokens; a window of context = {context} needs at least {context + 1}")
+    starts = torch.randint(len(ids) - context, (batch_size,), generator=generator)      # (B,)
+    window = starts[:, None] + torch.arange(context + 1)                                 # (B, context + 1) positions
+    chunk = ids[window.to(ids.device)].long()                                            # (B, context + 1) ids
+    return chunk[:, :-1], chunk[:, 1:]
