@@ -249,3 +249,90 @@ def test_errors_are_clear():
     block.self_attn.fast = False
     with pytest.raises(ValueError, match="readable attention path"):
         block(torch.randn(1, 3, 8))
+
+
+# ------------------------------------------------------------------------------ vision transformer (Appendix D)
+
+from torch.nn import functional as F  # noqa: E402
+
+from lessons_lib.models.transformer import ViT, patchify, vit_parameter_count  # noqa: E402
+
+
+def _patchify_by_loops(images, p):
+    """The definition, pixel by pixel: patch (r, c) in row-major order, flattened channel, row, column."""
+    N, C, H, W = images.shape
+    out = torch.empty(N, (H // p) * (W // p), C * p * p, dtype=images.dtype)
+    for r in range(H // p):
+        for c in range(W // p):
+            out[:, r * (W // p) + c] = images[:, :, r * p:(r + 1) * p, c * p:(c + 1) * p].reshape(N, -1)
+    return out
+
+
+@pytest.mark.parametrize("shape,p", [((2, 1, 8, 8), 2), ((3, 3, 6, 9), 3), ((1, 2, 4, 8), 4), ((2, 1, 5, 5), 1)])
+def test_patchify_matches_reference(shape, p):
+    images = torch.randn(*shape, dtype=torch.float64)
+    ours = patchify(images, p)
+    assert ours.shape == (shape[0], (shape[2] // p) * (shape[3] // p), shape[1] * p * p)
+    assert torch.equal(ours, _patchify_by_loops(images, p))
+    assert torch.equal(ours, F.unfold(images, kernel_size=p, stride=p).transpose(1, 2))
+
+
+def test_patchify_errors():
+    with pytest.raises(ValueError, match="does not divide into 3x3 patches"):
+        patchify(torch.zeros(1, 1, 8, 8), 3)
+    with pytest.raises(ValueError, match=r"expected \(N, C, H, W\)"):
+        patchify(torch.zeros(8, 8), 2)
+    with pytest.raises(ValueError, match="positive integer"):
+        patchify(torch.zeros(1, 1, 8, 8), 0)
+    with pytest.raises(ValueError, match="not divisible by patch"):
+        ViT(image_size=8, patch=3)
+
+
+def test_vit_conv_patch_embedding_equals_linear():
+    torch.manual_seed(0)
+    model = ViT(image_size=8, patch=4, in_channels=3, d_model=16, n_heads=2).double()
+    images = torch.randn(5, 3, 8, 8, dtype=torch.float64)
+    conv = model.patch_conv()
+    assert isinstance(conv, nn.Conv2d) and conv.stride == (4, 4) and conv.kernel_size == (4, 4)
+    by_conv = conv(images).flatten(2).transpose(1, 2)               # (N, D, 2, 2) -> (N, 4, D)
+    assert torch.allclose(by_conv, model.patch_embed(patchify(images, 4)), atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{}, {"patch": 4, "d_model": 24, "n_layers": 1, "d_ff": 48},
+                                {"patch": 1, "n_layers": 3}, {"image_size": 12, "in_channels": 3, "num_classes": 5}])
+def test_vit_shapes_and_parameter_count(kw):
+    model = ViT(**kw)
+    cfg = {"image_size": 8, "patch": 2, "in_channels": 1, "num_classes": 10, "d_model": 32, "n_layers": 2, "d_ff": 64, **kw}
+    count = sum(p.numel() for p in model.parameters())
+    assert count == vit_parameter_count(**cfg)
+    images = torch.randn(3, cfg["in_channels"], cfg["image_size"], cfg["image_size"])
+    assert model(images).shape == (3, cfg["num_classes"])
+    P = (cfg["image_size"] // cfg["patch"]) ** 2
+    assert model.tokens(images).shape == (3, P + 1, cfg["d_model"])
+    logits, weights = model.attention_maps(images)
+    assert weights.shape == (cfg["n_layers"], 3, 4, P + 1, P + 1)
+    assert torch.allclose(logits, model(images), atol=1e-5)
+    assert torch.allclose(weights.sum(-1), torch.ones(()), atol=1e-5)
+
+
+def test_vit_parameter_count_by_hand():
+    # patch embed (4+1)*32, class token 32, positions 17*32, per block 4*(32*32+32) + (32*64+64) + (64*32+32) + 4*32,
+    # final LayerNorm 64, head 32*10+10
+    assert vit_parameter_count(8, 2, 1, 10, 32, 2, 64) == 160 + 32 + 544 + 2 * (4224 + 2112 + 2080 + 128) + 64 + 330
+
+
+def test_vit_rejects_wrong_image_shape_and_learns():
+    with pytest.raises(ValueError, match=r"expected \(N, 1, 8, 8\)"):
+        ViT()(torch.zeros(2, 8, 8))
+    torch.manual_seed(0)
+    model = ViT(d_model=16, n_heads=2, n_layers=1, d_ff=32)
+    images, labels = torch.randn(32, 1, 8, 8), torch.randint(0, 10, (32,))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = F.cross_entropy(model(images), labels).item()
+    for _ in range(60):
+        loss = F.cross_entropy(model(images), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.3 * first                                # it can fit a small batch: gradients flow
+    assert model.cls_token.grad is not None and model.positions.grad.abs().sum() > 0

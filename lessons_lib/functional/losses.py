@@ -310,3 +310,47 @@ def kl_divergence(p, q, reduction: str = "mean"):
     p_safe = xp.where(p > 0, p, 1.0)
     q_safe = xp.where(p > 0, q, 1.0)
     return _reduce(xp, xp.sum(p * (xp.log(p_safe) - xp.log(q_safe)), axis=-1), reduction)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Contrastive learning of paired views (Appendix D)
+
+
+def contrastive_loss(a, b, temperature: float = 0.07, eps: float = 1e-12):
+    """CLIP's symmetric InfoNCE loss for a batch of N matching pairs (a_i, b_i), e.g. images and their captions.
+
+    ``a`` (N, D) and ``b`` (N, D): one embedding per row, row i of ``a`` paired with row i of ``b``. Each row is
+    divided by its L2 norm (at least ``eps``, as ``torch.nn.functional.normalize``), so ``a_hat @ b_hat.T`` (N, N)
+    holds cosine similarities in [-1, 1]; dividing by ``temperature`` > 0 gives the logits S. Row i of S scores
+    b_i against every b_j for a_i: cross-entropy with target i (a -> b). Column i scores every a_j for b_i:
+    cross-entropy with target i (b -> a). The loss is the mean of the two directions, each averaged over the N
+    pairs (Radford et al., 2021), a scalar. Its floor is 0 (every pair far more similar than every other); for
+    unrelated embeddings it is about log N. Equals
+    ``(F.cross_entropy(S, arange(N)) + F.cross_entropy(S.T, arange(N))) / 2``. The same array-API code runs on
+    NumPy arrays and torch tensors (autograd flows through it). Not to be confused with :func:`contrastive`, the
+    margin loss of Hadsell et al. for pairs labelled similar or dissimilar.
+    """
+    fn = "contrastive_loss"
+    temperature = number(fn, "temperature", temperature, low=0, low_open=True)
+    eps = number(fn, "eps", eps, low=0, low_open=True)
+    a, b, xp = _pair(fn, a, b, ("a", "b"))
+    if len(_shape(a)) != 2:
+        raise ValueError(f"{fn}: a has shape {_shape(a)}; expected (N, D), one embedding per row")
+    n = _shape(a)[0]
+    if n == 0:
+        raise ValueError(f"{fn}: the batch is empty; expected N >= 1 pairs")
+
+    def unit(x):  # (N, D) -> (N, D), each row of length 1
+        return x / xp.clip(xp.sqrt(xp.sum(x * x, axis=1, keepdims=True)), eps, None)
+
+    logits = (unit(a) @ xp.matrix_transpose(unit(b))) / temperature            # (N, N): S_ij = cos(a_i, b_j) / T
+    diagonal = xp.astype(xp.eye(n, device=_device_of(a)), logits.dtype)        # (N, N): 1 where j = i, the match
+    a_to_b = -xp.sum(log_softmax(logits, axis=1) * diagonal, axis=1)           # (N,): row i, softmax over the b_j
+    b_to_a = -xp.sum(log_softmax(logits, axis=0) * diagonal, axis=0)           # (N,): column i, over the a_j
+    return (xp.mean(a_to_b) + xp.mean(b_to_a)) / 2
+
+
+def _device_of(x):
+    from array_api_compat import device
+
+    return device(x)

@@ -34,8 +34,8 @@ from lessons_lib.functional.attention import (
 )
 
 __all__ = ["GPT", "DecoderBlock", "EncoderBlock", "FeedForward", "GPTConfig", "MultiHeadAttention", "Transformer",
-           "from_gpt2_state_dict", "from_torch_encoder_layer", "from_torch_mha", "gpt2_config", "to_gpt2_state_dict",
-           "to_torch_mha"]
+           "ViT", "from_gpt2_state_dict", "from_torch_encoder_layer", "from_torch_mha", "gpt2_config", "patchify",
+           "to_gpt2_state_dict", "to_torch_mha", "vit_parameter_count"]
 
 
 def _attend(q, k, v, mask, dropout: float, fast: bool):
@@ -504,3 +504,108 @@ def from_gpt2_state_dict(state: dict) -> dict:
             continue  # buffers, not weights
         out[key] = value.t().contiguous() if key.endswith(_CONV1D) else value
     return out
+
+
+# ------------------------------------------------------------------------------ vision transformer (Appendix D)
+
+
+def patchify(images, patch: int):
+    """Cut images into non-overlapping square patches, each flattened: (N, C, H, W) -> (N, H/p * W/p, C * p * p).
+
+    Patches come in row-major order (left to right, then top to bottom), as a convolution's outputs are laid
+    out; each is flattened channel first, then row, then column, the order of a ``Conv2d`` weight (D, C, p, p),
+    so a Linear on these vectors and a ``Conv2d(C, D, p, stride=p)`` with the same weights agree
+    (:meth:`ViT.patch_conv`). H and W must be multiples of ``patch``."""
+    if not isinstance(patch, int) or isinstance(patch, bool) or patch < 1:
+        raise ValueError(f"patchify: patch is {patch!r}; expected a positive integer")
+    if images.dim() != 4:
+        raise ValueError(f"patchify: images has shape {tuple(images.shape)}; expected (N, C, H, W)")
+    N, C, H, W = images.shape
+    if H % patch or W % patch:
+        raise ValueError(f"patchify: an image of {H}x{W} pixels does not divide into {patch}x{patch} patches; "
+                         f"H and W must be multiples of patch")
+    x = images.reshape(N, C, H // patch, patch, W // patch, patch)   # (N, C, rows, p, cols, p)
+    x = x.permute(0, 2, 4, 1, 3, 5)                                   # (N, rows, cols, C, p, p)
+    return x.reshape(N, (H // patch) * (W // patch), C * patch * patch)  # (N, P, C p p)
+
+
+def vit_parameter_count(image_size: int, patch: int, in_channels: int, num_classes: int, d_model: int,
+                        n_layers: int, d_ff: int) -> int:
+    """The number of parameters of :class:`ViT` with these settings (the head count does not change it)."""
+    P, D = (image_size // patch) ** 2, d_model
+    embed = (in_channels * patch * patch + 1) * D         # the patch embedding, a Linear(C p p, D)
+    tokens = D + (P + 1) * D                              # the class token and one position per token
+    block = 4 * (D * D + D) + (D * d_ff + d_ff) + (d_ff * D + D) + 2 * 2 * D   # attention, MLP, two LayerNorms
+    return embed + tokens + n_layers * block + 2 * D + (D * num_classes + num_classes)
+
+
+class ViT(nn.Module):
+    """A vision transformer (Dosovitskiy et al., 2021), small enough for 8x8 digits.
+
+    The image (N, C, H, W) is cut into P = (H/p)(W/p) patches (:func:`patchify`), each flattened patch is mapped
+    to d_model numbers by one Linear (the patch embedding), a learned class token is put in front, a learned
+    position vector is added to each of the P + 1 tokens, and pre-LN :class:`EncoderBlock` s (GELU, as in ViT)
+    let every token attend to every other. A final LayerNorm, then a Linear head reads the class token alone.
+    ``forward(images)`` -> logits (N, num_classes); :meth:`attention_maps` also returns every layer's weights."""
+
+    def __init__(self, image_size: int = 8, patch: int = 2, in_channels: int = 1, num_classes: int = 10,
+                 d_model: int = 32, n_heads: int = 4, n_layers: int = 2, d_ff: int = 64, dropout: float = 0.0):
+        super().__init__()
+        if image_size % patch:
+            raise ValueError(f"ViT: image_size = {image_size} is not divisible by patch = {patch}")
+        self.image_size, self.patch, self.in_channels = image_size, patch, in_channels
+        self.n_patches = (image_size // patch) ** 2
+        self.patch_embed = nn.Linear(in_channels * patch * patch, d_model)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model))
+        self.positions = nn.Parameter(torch.zeros(1, self.n_patches + 1, d_model))
+        nn.init.normal_(self.cls_token, std=0.02)
+        nn.init.normal_(self.positions, std=0.02)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList([EncoderBlock(d_model, n_heads, d_ff, dropout, norm_first=True, activation="gelu")
+                                     for _ in range(n_layers)])
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, num_classes)
+
+    def tokens(self, images):
+        """images (N, C, H, W) -> the encoder's input (N, P + 1, D): class token first, positions added."""
+        if images.dim() != 4 or tuple(images.shape[1:]) != (self.in_channels, self.image_size, self.image_size):
+            raise ValueError(f"ViT: images has shape {tuple(images.shape)}; expected (N, {self.in_channels}, "
+                             f"{self.image_size}, {self.image_size})")
+        x = self.patch_embed(patchify(images, self.patch))           # (N, P, C p p) -> (N, P, D)
+        cls = self.cls_token.expand(x.shape[0], -1, -1)               # (1, 1, D) -> (N, 1, D)
+        return self.drop(torch.cat([cls, x], dim=1) + self.positions)  # (N, P + 1, D)
+
+    def forward(self, images):
+        x = self.tokens(images)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x[:, 0]))                          # (N, D) -> (N, num_classes)
+
+    @torch.no_grad()
+    def attention_maps(self, images):
+        """(logits (N, classes), weights (n_layers, N, heads, P + 1, P + 1)), in eval mode: the same logits as
+        ``forward``, recomputed block by block (x + attn(LN(x)), then x + MLP(LN(x))) to read each layer's
+        attention. Row 0 of a layer's weights is what the class token looks at."""
+        was_training = self.training
+        self.eval()
+        x, weights = self.tokens(images), []
+        for block in self.blocks:
+            h = block.norm1(x)
+            out, w = block.self_attn(h, h, h, return_weights=True)  # w (N, heads, P + 1, P + 1)
+            x = x + out
+            x = x + block.ff(block.norm2(x))
+            weights.append(w)
+        self.train(was_training)
+        return self.head(self.norm(x[:, 0])), torch.stack(weights)
+
+    def patch_conv(self) -> nn.Conv2d:
+        """A ``Conv2d(C, D, kernel_size=p, stride=p)`` with the patch embedding's weights: applied to the images it
+        gives the same patch embeddings, as (N, D, H/p, W/p) maps (flatten and transpose for (N, P, D))."""
+        D, p = self.patch_embed.out_features, self.patch
+        conv = nn.Conv2d(self.in_channels, D, kernel_size=p, stride=p).to(self.patch_embed.weight.device,
+                                                                           self.patch_embed.weight.dtype)
+        with torch.no_grad():
+            conv.weight.copy_(self.patch_embed.weight.reshape(D, self.in_channels, p, p))   # (D, C p p) -> (D, C, p, p)
+            conv.bias.copy_(self.patch_embed.bias)
+        return conv
+
