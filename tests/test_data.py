@@ -299,3 +299,23 @@ def test_lm_batch_windows_and_shift():
         lm_batch(torch.zeros(2, 9), 4, 2)
     with pytest.raises(ValueError, match="lm_batch: batch_size is 0"):
         lm_batch(ids, 4, 0)
+
+
+def test_written_dates_pairs_are_real_dates_in_iso_form():
+    import datetime
+
+    from lessons_lib.data.toy import ordinal_words, written_dates
+
+    pairs, src_vocab, tgt_vocab = written_dates(300, seed=1)
+    assert len(pairs) == 300
+    for written, iso in pairs:
+        d = datetime.date.fromisoformat(iso)
+        assert str(d.year) in written and 1950 <= d.year <= 2049
+        assert all(c in src_vocab.stoi for c in written) and all(c in tgt_vocab.stoi for c in iso)
+    assert written_dates(300, seed=1)[0] == pairs and written_dates(300, seed=2)[0] != pairs   # seeded
+    assert [ordinal_words(d) for d in (1, 2, 3, 11, 20, 21, 30, 31)] == [
+        "first", "second", "third", "eleventh", "twentieth", "twenty-first", "thirtieth", "thirty-first"]
+    with pytest.raises(ValueError, match="day is 32"):
+        ordinal_words(32)
+    with pytest.raises(ValueError, match="years"):
+        written_dates(3, years=(2000, 1990))

@@ -72,3 +72,45 @@ def test_greedy_decode_stops_at_eos_and_pads_after_it():
         model.out.bias[EOS] = 10.0                                    # always says "end"
     out, weights = model.greedy_decode(torch.randint(3, V, (4, 5)), BOS, EOS, max_len=6)
     assert out.shape == (4, 1) and torch.all(out == EOS) and weights is None
+
+
+def test_precomputed_keys_give_the_functional_additive_attention():
+    from lessons_lib.functional.attention import additive_attention
+
+    torch.manual_seed(3)
+    model = Seq2Seq(V, V, 8, 16, attention=True).double()
+    src = torch.tensor([[3, 4, 5, 6], [7, 8, 0, 0]])
+    states, h, mask = model.encode(src)
+    ours, w_ours = model.attend(h, model.keys(states), states, mask)
+    ref, w_ref = additive_attention(h, states, states, model.W_q.weight, model.W_k.weight, model.w, mask=mask,
+                                    return_weights=True)
+    assert torch.allclose(ours, ref, atol=1e-12) and torch.allclose(w_ours, w_ref, atol=1e-12)
+    assert torch.all(w_ours[1, 2:] == 0)
+
+
+def test_shift_targets_puts_bos_in_front_and_eos_after_the_last_real_token():
+    from lessons_lib.models.seq2seq import pad_batch, shift_targets
+
+    ids = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0]]
+    tgt_in, tgt_out = shift_targets(ids, BOS, EOS, 0)
+    assert tgt_in.tolist() == [[BOS, 5, 6, 7], [BOS, 8, 0, 0]]
+    assert tgt_out.tolist() == [[5, 6, 7, EOS], [8, EOS, 0, 0]]
+    with pytest.raises(ValueError, match="ids has shape"):
+        shift_targets(torch.tensor([1, 2]), BOS, EOS, 0)
+    with pytest.raises(ValueError, match="sequences is empty"):
+        pad_batch([])
+
+
+def test_update_bias_sets_the_z_gate_of_both_grus():
+    model = Seq2Seq(V, V, 8, 16, attention=False, update_bias=1.0)
+    H = 16
+    for b_ih, b_hh in ((model.encoder.bias_ih_l0, model.encoder.bias_hh_l0), (model.decoder.bias_ih, model.decoder.bias_hh)):
+        assert torch.all(b_ih[H:2 * H] == 1.0) and torch.all(b_hh[H:2 * H] == 0.0)
+    with pytest.raises((TypeError, ValueError), match="update_bias"):
+        Seq2Seq(V, V, 8, 16, update_bias="big")
+
+
+def test_greedy_decode_names_a_bad_max_len():
+    with pytest.raises((TypeError, ValueError), match="max_len"):
+        Seq2Seq(V, V, 8, 16).greedy_decode(torch.tensor([[3, 4]]), BOS, EOS, max_len=0)
