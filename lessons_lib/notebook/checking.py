@@ -63,6 +63,7 @@ def compare(
     hints: Sequence[Hint] = (),
     compare_fn: Callable[[Any, Any], str | None] | None = None,
     describe: Callable[[Case], str] | None = None,
+    numbered: bool = False,
 ) -> CheckResult:
     """Check ``fn`` against ``reference`` on every case (a dict of keyword arguments).
 
@@ -70,12 +71,13 @@ def compare(
     value expected, plus the first hint (a function of case, got and expected) that has something to say.
     ``compare_fn(got, expected)`` may replace the numerical comparison; it returns None when they agree,
     else a description of the difference. ``describe(case)`` may replace the default description of a case
-    (every argument's value), e.g. to name random matrices by their shapes.
+    (every argument's value), e.g. to name random matrices by their shapes; ``numbered`` adds "case k of n" to a
+    failure, useful when cases are described by their shapes only.
     """
     describe = describe or describe_case
     if not callable(fn):
         return CheckResult(name, ERROR, f"expected a function, got {type(fn).__name__}")
-    for case in cases:
+    for k, case in enumerate(cases, 1):
         expected = reference(**copy.deepcopy(case))
         try:
             got = fn(**copy.deepcopy(case))
@@ -85,7 +87,8 @@ def compare(
             return CheckResult(name, ERROR, f"raised {type(exc).__name__}: {exc} for {describe(case)}")
         problem = compare_fn(got, expected) if compare_fn else _numeric_difference(got, expected, rtol, atol)
         if problem:
-            message = f"fails for {describe(case)}: {problem}"
+            where = f"{describe(case)}, case {k} of {len(cases)}" if numbered else describe(case)
+            message = f"fails for {where}: {problem}"
             for hint in hints:
                 text = hint(case, got, expected)
                 if text:

@@ -20,28 +20,14 @@ import torch.nn.functional as F
 
 from lessons_lib.functional.losses import contrastive_loss
 from lessons_lib.models.transformer import patchify
-from lessons_lib.notebook.checking import FAILED, PASSED, CheckResult, attempt, same_values
+from lessons_lib.notebook.checking import CheckResult, compare, same_values
 
 __all__ = ["check_clip_loss", "check_patchify", "clip_loss_reference", "patchify_reference"]
 
 
 def _result(name, fn, cases, reference, describe, hints, rtol=1e-6, atol=1e-9) -> CheckResult:
-    for k, case in enumerate(cases, 1):
-        expected = reference(**{key: (v.clone() if torch.is_tensor(v) else v) for key, v in case.items()})
-        got, error = attempt(name, fn, **{key: (v.clone() if torch.is_tensor(v) else v) for key, v in case.items()},
-                             where=describe(case))
-        if error:
-            return error
-        problem = _difference(got, expected, rtol, atol)
-        if problem:
-            message = f"fails for {describe(case)}, case {k} of {len(cases)}: {problem}"
-            for hint in hints:
-                text = hint(case, got, expected)
-                if text:
-                    message += f". Hint: {text}"
-                    break
-            return CheckResult(name, FAILED, message)
-    return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
+    return compare(fn, reference, cases, name=name, describe=describe, hints=hints, numbered=True,
+                   compare_fn=lambda got, expected: _difference(got, expected, rtol, atol))
 
 
 def _difference(got, expected, rtol, atol) -> str | None:

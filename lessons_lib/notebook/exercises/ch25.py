@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessons_lib.functional.recurrent import gru_cell, lstm_cell
-from lessons_lib.notebook.checking import FAILED, PASSED, CheckResult, attempt, compare_parts, same_values
+from lessons_lib.notebook.checking import CheckResult, compare, compare_parts, same_values
 
 __all__ = ["check_gru_step", "check_lstm_step", "gru_step_reference", "lstm_step_reference"]
 
@@ -35,21 +35,7 @@ def _sizes(case) -> str:
 
 
 def _check(name, fn, reference, cases, compare_fn, hints) -> CheckResult:
-    for k, case in enumerate(cases, 1):
-        expected = reference(**{key: v.copy() for key, v in case.items()})
-        got, error = attempt(name, fn, **{key: v.copy() for key, v in case.items()}, where=_sizes(case))
-        if error:
-            return error
-        problem = compare_fn(got, expected)
-        if problem:
-            message = f"fails for {_sizes(case)}, case {k} of {len(cases)}: {problem}"
-            for hint in hints:
-                text = hint(case, got, expected)
-                if text:
-                    message += f". Hint: {text}"
-                    break
-            return CheckResult(name, FAILED, message)
-    return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
+    return compare(fn, reference, cases, name=name, describe=_sizes, hints=hints, compare_fn=compare_fn, numbered=True)
 
 
 # -------------------------------------------------------------------------------------------- LSTM

@@ -19,33 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import FAILED, PASSED, CheckResult, attempt, same_values
+from lessons_lib.notebook.checking import CheckResult, compare, same_values
 
 __all__ = ["attention_mask_reference", "check_attention_mask", "check_shift_right", "check_top_k_probs",
            "shift_right_reference", "top_k_probs_reference"]
 
 
-def _run(name, fn, reference, cases, describe, hints, compare) -> CheckResult:
-    for k, case in enumerate(cases, 1):
-        expected = reference(**_fresh(case))
-        got, error = attempt(name, fn, **_fresh(case), where=describe(case))
-        if error:
-            return error
-        problem = compare(got, expected)
-        if problem:
-            message = f"fails for {describe(case)}, case {k} of {len(cases)}: {problem}"
-            for hint in hints:
-                text = hint(case, got, expected)
-                if text:
-                    message += f". Hint: {text}"
-                    break
-            return CheckResult(name, FAILED, message)
-    return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
-
-
-def _fresh(case):
-    """A copy of a case, so that a function that writes into its inputs cannot change the next call's."""
-    return {key: (v.copy() if hasattr(v, "copy") else v) for key, v in case.items()}
+def _run(name, fn, reference, cases, describe, hints, compare_fn) -> CheckResult:
+    return compare(fn, reference, cases, name=name, describe=describe, hints=hints, compare_fn=compare_fn,
+                   numbered=True)
 
 
 def _as_array(got, dtype):
