@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons_lib.notebook.checking import FAILED, PASSED, CheckResult, attempt, same_values
+from lessons_lib.notebook.checking import compare, same_values
 
 __all__ = ["check_elm_fit", "elm_fit_reference"]
 
@@ -117,29 +117,17 @@ def _copied(case):
 
 def check_elm_fit(fn):
     """Check ``fn(X, Y, W, b, lam) -> beta`` (M, C): the ridge output weights of an ELM with hidden layer tanh(XW + b)."""
-    name = "check_elm_fit"
-    cases = _cases()
-    for k, case in enumerate(cases, 1):
-        expected = elm_fit_reference(**_copied(case))
-        got, error = attempt(name, fn, **_copied(case), where=_sizes(case))
-        if error:
-            return error
+    def beta_difference(got, expected):
         arr = _as_array(got)
         if arr is None:
-            problem = f"got {type(got).__name__}, expected an array of shape {expected.shape}"
-        elif arr.shape != expected.shape:
-            problem = f"got shape {arr.shape}, expected (M, C) = {expected.shape}"
-        elif np.isnan(arr).any():
-            problem = "your beta contains nan"
-        elif not np.allclose(arr, expected, rtol=1e-6, atol=1e-8):
-            problem = f"beta is wrong: worst entry off by {np.max(np.abs(arr - expected)):.3g}"
-        else:
-            continue
-        message = f"fails for {_sizes(case)}, case {k} of {len(cases)}: {problem}"
-        for hint in _hints():
-            text = hint(case, got, expected)
-            if text:
-                message += f". Hint: {text}"
-                break
-        return CheckResult(name, FAILED, message)
-    return CheckResult(name, PASSED, f"all {len(cases)} checks passed")
+            return f"got {type(got).__name__}, expected an array of shape {expected.shape}"
+        if arr.shape != expected.shape:
+            return f"got shape {arr.shape}, expected (M, C) = {expected.shape}"
+        if np.isnan(arr).any():
+            return "your beta contains nan"
+        if not np.allclose(arr, expected, rtol=1e-6, atol=1e-8):
+            return f"beta is wrong: worst entry off by {np.max(np.abs(arr - expected)):.3g}"
+        return None
+
+    return compare(fn, elm_fit_reference, _cases(), name="check_elm_fit", describe=_sizes, hints=_hints(),
+                   compare_fn=beta_difference, numbered=True)
